@@ -1,0 +1,96 @@
+//! The lexicon: data files that map everyday expressions onto concepts and concepts onto clauses.
+
+mod concepts;
+mod rules;
+mod source;
+mod tables;
+
+pub use concepts::{Concept, Expression};
+pub use rules::{Rule, Term};
+pub use source::Source;
+
+use std::collections::HashMap;
+
+use crate::regulation::{ClauseId, Regulation};
+
+/// A line of a lexicon file that cannot be used, named by file and line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct LexiconError {
+    pub file: String,
+    /// 1-based; 0 when the problem is the file as a whole.
+    pub line: usize,
+    pub message: String,
+}
+
+impl LexiconError {
+    pub(crate) fn new(file: &str, line: usize, message: impl Into<String>) -> Self {
+        LexiconError {
+            file: file.to_string(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+/// A word of the jieba user dictionary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictWord {
+    pub word: String,
+    pub freq: Option<usize>,
+    pub tag: Option<String>,
+}
+
+/// Everything the matcher and the replies need besides the regulation itself.
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    pub user_words: Vec<DictWord>,
+    pub concepts: Vec<Concept>,
+    pub rules: Vec<Rule>,
+    /// A short plain-language line for every clause.
+    pub summaries: HashMap<ClauseId, String>,
+    /// Clauses worth reading together with a clause.
+    pub related: HashMap<ClauseId, Vec<ClauseId>>,
+}
+
+pub const USER_DICT: &str = "userdict.txt";
+pub const RULES: &str = "rules.txt";
+pub const SUMMARIES: &str = "summaries.tsv";
+pub const RELATED: &str = "related.tsv";
+pub const CONCEPTS_DIR: &str = "concepts/";
+
+impl Lexicon {
+    /// Loads and checks every lexicon file of `source` against `regulation`.
+    pub fn load(source: &Source, regulation: &Regulation) -> Result<Self, LexiconError> {
+        let user_words = tables::user_dict(USER_DICT, source.get(USER_DICT)?)?;
+        let mut concept_files: Vec<(&str, &str)> = source.files_under(CONCEPTS_DIR).collect();
+        concept_files.sort();
+        if concept_files.is_empty() {
+            return Err(LexiconError::new(
+                CONCEPTS_DIR,
+                0,
+                "no concept files (*.txt)",
+            ));
+        }
+        let concepts = concepts::parse(&concept_files)?;
+        let rules = rules::parse(RULES, source.get(RULES)?, &concepts, regulation)?;
+        let summaries = tables::summaries(SUMMARIES, source.get(SUMMARIES)?, regulation)?;
+        let related = tables::related(RELATED, source.get(RELATED)?, regulation)?;
+        Ok(Lexicon {
+            user_words,
+            concepts,
+            rules,
+            summaries,
+            related,
+        })
+    }
+}
+
+/// Iterates over the lines of a data file that carry content: 1-based numbers, comments
+/// (from `#`) and surrounding blanks removed, empty lines skipped.
+pub(crate) fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().filter_map(|(i, line)| {
+        let line = line.split('#').next().unwrap_or("").trim();
+        (!line.is_empty()).then_some((i + 1, line))
+    })
+}

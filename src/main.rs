@@ -1,0 +1,249 @@
+//! The `lawbot` command line: ask, look up a clause, score a question file, check a lexicon.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use jiff::civil::Date;
+use serde::Serialize;
+
+use lawbot::engine::{Answer, Engine, Match};
+use lawbot::lexicon::Source;
+use lawbot::regulation::ClauseId;
+use lawbot::{eval, reply};
+
+#[derive(Parser)]
+#[command(
+    name = "lawbot",
+    version,
+    about = "律规助手: answers lawyers' questions with the clauses of the regulation"
+)]
+struct Cli {
+    /// Load the regulation and lexicon from this folder (an edited copy of lexicon/) instead of the built-in ones.
+    #[arg(long, global = true, value_name = "DIR")]
+    lexicon: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer a question; without QUESTION, answer one question per line of standard input.
+    Ask {
+        question: Option<String>,
+        /// Print one JSON object per question: {"question", "matches", "reply"}.
+        #[arg(long)]
+        json: bool,
+        /// Also print the words, concepts and rules behind the answer.
+        #[arg(long)]
+        explain: bool,
+        /// The date the validity notice is computed for (default: today in China).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<Date>,
+    },
+    /// Print a clause by id (10, 12.18).
+    Clause { id: ClauseId },
+    /// Score the engine on a question file (id, question, gold, must, category).
+    Eval {
+        file: PathBuf,
+        /// List the questions answered wrongly.
+        #[arg(long)]
+        verbose: bool,
+        /// Fail unless these figures are reached, e.g. top1=95,top3=98,must3=90,oos_reject=90.
+        #[arg(long, value_name = "METRIC=PERCENT,...")]
+        require: Option<String>,
+    },
+    /// Load and check the regulation and lexicon, and say what they hold.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lawbot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let engine = load(cli.lexicon.as_deref())?;
+    match cli.command {
+        Command::Ask {
+            question,
+            json,
+            explain,
+            today,
+        } => {
+            let today = today.unwrap_or_else(today_in_china);
+            match question {
+                Some(q) => ask(
+                    &engine,
+                    &q,
+                    json,
+                    explain,
+                    today,
+                    &mut std::io::stdout().lock(),
+                )?,
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    for line in std::io::stdin().lock().lines() {
+                        let line = line.context("reading standard input")?;
+                        if !line.trim().is_empty() {
+                            ask(&engine, &line, json, explain, today, &mut out)?;
+                        }
+                    }
+                }
+            }
+        }
+        Command::Clause { id } => {
+            let Some(clause) = engine.regulation.get(id) else {
+                bail!(
+                    "clause {id} is not in the regulation (articles 1–{}, items 12.1–12.28)",
+                    engine
+                        .regulation
+                        .clauses()
+                        .iter()
+                        .filter(|c| c.id.item.is_none())
+                        .count()
+                );
+            };
+            println!("{}\n{}", clause.citation, clause.text);
+            for item in &clause.items {
+                if let Some(c) = engine.regulation.get(*item) {
+                    println!(
+                        "（{}）{}",
+                        lawbot::numerals::to_chinese(item.item.unwrap_or(0).into()),
+                        c.text
+                    );
+                }
+            }
+        }
+        Command::Eval {
+            file,
+            verbose,
+            require,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let cases = eval::parse(&text).with_context(|| format!("{}", file.display()))?;
+            let report = eval::run(&engine, &cases);
+            print!("{}", report.render(verbose));
+            if let Some(require) = require {
+                let mut failed = false;
+                for spec in require.split(',').filter(|s| !s.is_empty()) {
+                    let (name, min) = spec
+                        .split_once('=')
+                        .context("--require takes METRIC=PERCENT")?;
+                    let min: f64 = min
+                        .trim_end_matches('%')
+                        .parse()
+                        .with_context(|| format!("`{min}` is not a percentage"))?;
+                    let Some(value) = report.total.metric(name) else {
+                        bail!("unknown metric `{name}`")
+                    };
+                    if value < min {
+                        eprintln!("lawbot eval: {name}={value:.1}% is below the required {min}%");
+                        failed = true;
+                    }
+                }
+                if failed {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Check => {
+            let concepts = &engine.lexicon.concepts;
+            let expressions: usize = concepts.iter().map(|c| c.expressions.len()).sum();
+            let ruled: std::collections::BTreeSet<ClauseId> =
+                engine.lexicon.rules.iter().map(|r| r.clause).collect();
+            let unruled: Vec<String> = engine
+                .regulation
+                .clauses()
+                .iter()
+                .filter(|c| !ruled.contains(&c.id))
+                .map(|c| c.id.to_string())
+                .collect();
+            println!(
+                "ok: {} clauses, {} user words, {} concepts, {} expressions, {} rules",
+                engine.regulation.clauses().len(),
+                engine.lexicon.user_words.len(),
+                concepts.len(),
+                expressions,
+                engine.lexicon.rules.len()
+            );
+            if !unruled.is_empty() {
+                println!(
+                    "clauses no rule points at (reachable by number only): {}",
+                    unruled.join(" ")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(dir: Option<&std::path::Path>) -> Result<Engine> {
+    match dir {
+        None => Engine::builtin().context("the built-in lexicon is broken"),
+        Some(dir) => {
+            let source =
+                Source::from_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+            Engine::load(&source)
+                .with_context(|| format!("loading the lexicon in {}", dir.display()))
+        }
+    }
+}
+
+/// Today's date in China (UTC+8 all year), whatever the machine's time zone.
+fn today_in_china() -> Date {
+    let offset = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    jiff::Timestamp::now().to_zoned(offset).date()
+}
+
+#[derive(Serialize)]
+struct JsonAnswer<'a> {
+    question: &'a str,
+    intent: lawbot::Intent,
+    matches: &'a [Match],
+    reply: String,
+}
+
+fn ask(
+    engine: &Engine,
+    question: &str,
+    json: bool,
+    explain: bool,
+    today: Date,
+    out: &mut impl Write,
+) -> Result<()> {
+    let answer: Answer = engine.answer(question);
+    let text = reply::render(engine, &answer, today);
+    if json {
+        let object = JsonAnswer {
+            question,
+            intent: answer.intent,
+            matches: &answer.matches,
+            reply: text,
+        };
+        writeln!(out, "{}", serde_json::to_string(&object)?)?;
+    } else {
+        writeln!(out, "{text}")?;
+    }
+    if explain {
+        writeln!(out, "words: {}", engine.segment(question).join(" / "))?;
+        writeln!(out, "concepts: {}", engine.concepts(question).join(" "))?;
+        for m in &answer.matches {
+            writeln!(
+                out,
+                "{} score={} via={:?} rules.txt lines={:?}",
+                m.id, m.score, m.via, m.rules
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Renders an answer as the text a group sees: a conclusion, the clauses verbatim, related clauses, a footer.
+
+use std::fmt::Write;
+
+use jiff::civil::Date;
+
+use crate::engine::{Answer, Engine, Intent};
+use crate::regulation::{Clause, ClauseId, Validity};
+
+/// Examples shown in the help and in a "not covered" reply.
+pub const EXAMPLES: &[&str] = &[
+    "法官的爱人请我吃饭，能去吗？",
+    "承办法官想借我的车开两天",
+    "第十二条第十八项是什么",
+    "发现审判长是我表哥，要申请回避吗？",
+];
+
+/// The full reply to an answer, as of `today` (the validity notice depends on it).
+pub fn render(engine: &Engine, answer: &Answer, today: Date) -> String {
+    let mut out = match answer.intent {
+        Intent::Help => help(engine),
+        Intent::NegativeList => negative_list(engine),
+        Intent::NotCovered => not_covered(engine),
+        Intent::Clauses => clauses(engine, answer),
+    };
+    out.push_str("\n——\n");
+    out.push_str(&footer(engine, today));
+    out
+}
+
+fn clauses(engine: &Engine, answer: &Answer) -> String {
+    let regulation = &engine.regulation;
+    let mut out = String::new();
+    if let Some(first) = answer.matches.first().and_then(|m| regulation.get(m.id)) {
+        let _ = writeln!(out, "{}", conclusion(engine, first));
+    }
+    for m in &answer.matches {
+        let Some(clause) = regulation.get(m.id) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "\n【{}】{}",
+            clause.citation,
+            summary(engine, clause.id)
+        );
+        let _ = writeln!(out, "{}", clause.text);
+        if !clause.items.is_empty() {
+            out.push_str(&item_list(engine, clause));
+        }
+    }
+    let shown: Vec<ClauseId> = answer.matches.iter().map(|m| m.id).collect();
+    let mut related: Vec<ClauseId> = Vec::new();
+    for id in &shown {
+        for other in engine.lexicon.related.get(id).into_iter().flatten() {
+            if !shown.contains(other) && !related.contains(other) {
+                related.push(*other);
+            }
+        }
+    }
+    if !related.is_empty() {
+        let citations: Vec<String> = related.iter().take(4).map(|id| id.citation()).collect();
+        let _ = writeln!(
+            out,
+            "\n相关条款：{}（发送条款编号可查看原文）",
+            citations.join("、")
+        );
+    }
+    out
+}
+
+/// One line that fits the clause: forbidden, what to do, or what it means.
+pub fn conclusion(engine: &Engine, clause: &Clause) -> String {
+    let summary = summary(engine, clause.id);
+    let in_list = engine
+        .regulation
+        .list_article()
+        .is_some_and(|list| clause.id.item.is_some() && clause.id.article == list.id.article);
+    if in_list {
+        format!(
+            "结论：不可以。{summary}，这是{}负面清单明令禁止的行为。",
+            clause.id.parent().citation()
+        )
+    } else if clause.id.item.is_none() && (7..=11).contains(&clause.id.article) {
+        format!("结论：应当这样做——{summary}。")
+    } else {
+        format!("说明：{summary}。")
+    }
+}
+
+fn summary(engine: &Engine, id: ClauseId) -> &str {
+    engine
+        .lexicon
+        .summaries
+        .get(&id)
+        .map_or("", String::as_str)
+        .trim_end_matches('。')
+}
+
+fn item_list(engine: &Engine, article: &Clause) -> String {
+    let mut out = String::new();
+    for id in &article.items {
+        let number = id
+            .item
+            .map(|i| crate::numerals::to_chinese(i.into()))
+            .unwrap_or_default();
+        let _ = writeln!(out, "（{number}）{}", summary(engine, *id));
+    }
+    let _ = writeln!(
+        out,
+        "（共{}项；发送「第{}条第N项」查看原文）",
+        article.items.len(),
+        crate::numerals::to_chinese(article.id.article.into())
+    );
+    out
+}
+
+fn negative_list(engine: &Engine) -> String {
+    match engine.regulation.list_article() {
+        Some(list) => format!(
+            "【{}】{}\n{}",
+            list.citation,
+            list.text,
+            item_list(engine, list)
+        ),
+        None => "这一版规定没有负面清单。\n".to_string(),
+    }
+}
+
+fn help(engine: &Engine) -> String {
+    let mut out = format!(
+        "我是律规助手，解答《{}》中律师与法官、检察官、警察等司法人员接触交往的规定。\n@我并用大白话提问即可，例如：\n",
+        engine.metadata.title
+    );
+    for example in EXAMPLES {
+        let _ = writeln!(out, "· {example}");
+    }
+    out.push_str("也可以按编号查原文（「第十条」「12.18」「负面清单第七项」），发送「负面清单」查看全部禁止行为。\n");
+    out.push_str("隐私：我不记录是谁提的问题。\n");
+    out
+}
+
+fn not_covered(engine: &Engine) -> String {
+    let mut out = format!(
+        "这个问题本规定没有涉及。我只解答《{}》中律师与司法人员接触交往的规定，没有找到与你的问题对应的条款。\n可以这样问：\n",
+        engine.metadata.title
+    );
+    for example in EXAMPLES.iter().take(3) {
+        let _ = writeln!(out, "· {example}");
+    }
+    out.push_str("发送「帮助」查看用法，发送「负面清单」查看全部禁止行为。\n");
+    out
+}
+
+/// Reference only; who interprets it; its status and whether it is in force on `today`.
+pub fn footer(engine: &Engine, today: Date) -> String {
+    let m = &engine.metadata;
+    let validity = match m.validity(today) {
+        Validity::NotYetEffective { from } => format!("尚未施行，自{}起施行。", chinese_date(from)),
+        Validity::InForce { until: Some(until) } => {
+            format!(
+                "自{}起施行，有效期至{}。",
+                chinese_date(m.effective),
+                chinese_date(until)
+            )
+        }
+        Validity::InForce { until: None } => format!("自{}起施行。", chinese_date(m.effective)),
+        Validity::Expired { on } => format!(
+            "注意：本规定自{}起施行，有效期已于{}届满，现已失效；是否延期或有新规定，请向{}确认。",
+            chinese_date(m.effective),
+            chinese_date(on),
+            m.interpreter
+        ),
+    };
+    format!(
+        "仅供参考，不构成法律意见，以{}的解释为准。\n《{}》（{}，{}发布）{}",
+        m.interpreter, m.title, m.status, m.issuer, validity
+    )
+}
+
+fn chinese_date(d: Date) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
