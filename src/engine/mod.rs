@@ -100,8 +100,14 @@ impl Engine {
 
     /// Loads and checks a regulation and lexicon (e.g. an edited copy given by `--lexicon DIR`).
     pub fn load(source: &Source) -> Result<Self, LexiconError> {
-        let metadata = Metadata::parse(source.get(METADATA)?)
-            .map_err(|e| LexiconError::new(METADATA, 0, e.to_string()))?;
+        let metadata_text = source.get(METADATA)?;
+        let metadata = Metadata::parse(metadata_text).map_err(|e| {
+            LexiconError::new(
+                METADATA,
+                Metadata::error_line(&e, metadata_text),
+                e.to_string(),
+            )
+        })?;
         let text = source.get(&metadata.text)?;
         let regulation = Regulation::parse(text)
             .map_err(|e| LexiconError::new(&metadata.text, e.line, e.message))?;

@@ -86,11 +86,11 @@ impl Lexicon {
     }
 }
 
-/// Iterates over the lines of a data file that carry content: 1-based numbers, comments
-/// (from `#`) and surrounding blanks removed, empty lines skipped.
+/// Iterates over the lines of a data file that carry content: 1-based numbers, surrounding
+/// blanks removed, empty lines and comment lines (starting with `#`) skipped.
 pub(crate) fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines().enumerate().filter_map(|(i, line)| {
-        let line = line.split('#').next().unwrap_or("").trim();
-        (!line.is_empty()).then_some((i + 1, line))
+        let line = line.trim();
+        (!line.is_empty() && !line.starts_with('#')).then_some((i + 1, line))
     })
 }

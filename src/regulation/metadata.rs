@@ -78,6 +78,23 @@ impl Metadata {
         Ok(metadata)
     }
 
+    /// The 1-based line of `text` (the metadata file) an error is about, if it can tell.
+    pub fn error_line(error: &MetadataError, text: &str) -> usize {
+        let offset = match error {
+            MetadataError::Toml(e) => e.span().map(|s| s.start),
+            MetadataError::EndsBeforeStart { .. } => text
+                .lines()
+                .scan(0, |at, l| {
+                    let start = *at;
+                    *at += l.len() + 1;
+                    Some((start, l))
+                })
+                .find(|(_, l)| l.trim_start().starts_with("expires"))
+                .map(|(start, _)| start),
+        };
+        offset.map_or(0, |o| text[..o.min(text.len())].matches('\n').count() + 1)
+    }
+
     pub fn validity(&self, today: Date) -> Validity {
         match self.expires {
             _ if today < self.effective => Validity::NotYetEffective {
