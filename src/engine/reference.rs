@@ -26,6 +26,12 @@ static LIST: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// Article 12(14), article 12 item 14, art. 10.
+static ENGLISH_ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:article|art\.?)\s*(\d{1,2})(?:\s*(?:\(\s*(\d{1,2})\s*\)|,?\s*(?:item|point|paragraph|para\.?)\s*(\d{1,2})))?").unwrap()
+});
+/// item 18 (of the negative list).
+static ENGLISH_ITEM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bitem\s*(\d{1,2})\b").unwrap());
 /// 第二十七项, 第(十八)项.
 static ITEM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"第\s*\(?\s*({NUM})\s*\)?\s*项")).unwrap());
@@ -39,6 +45,26 @@ pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
     let free =
         |taken: &[(usize, usize)], s: usize, e: usize| taken.iter().all(|&(a, b)| e <= a || s >= b);
 
+    if let Some(list) = list_article {
+        for (re, groups) in [(&*LIST, 1..=4)] {
+            for c in re.captures_iter(text) {
+                let whole = c.get(0).unwrap();
+                let Some(n) = groups
+                    .clone()
+                    .find_map(|g| c.get(g))
+                    .and_then(|m| parse_number(m.as_str()))
+                else {
+                    continue;
+                };
+                let Ok(n) = u16::try_from(n) else { continue };
+                let id = ClauseId::item(list, n);
+                if regulation.contains(id) && free(&taken, whole.start(), whole.end()) {
+                    found.push((whole.start(), id));
+                    taken.push((whole.start(), whole.end()));
+                }
+            }
+        }
+    }
     for c in ARTICLE.captures_iter(text) {
         let whole = c.get(0).unwrap();
         let Some(article) = parse_number(&c[2]).and_then(|n| u16::try_from(n).ok()) else {
@@ -63,9 +89,22 @@ pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
             Some(_) if item_marked => {}
             _ => end = c.get(2).map_or(end, |m| m.end()) + "条".len(),
         }
-        if regulation.contains(id) {
+        if regulation.contains(id) && free(&taken, whole.start(), end) {
             found.push((whole.start(), id));
             taken.push((whole.start(), end));
+        }
+    }
+    for c in ENGLISH_ARTICLE.captures_iter(text) {
+        let whole = c.get(0).unwrap();
+        let Ok(article) = c[1].parse::<u16>() else { continue };
+        let item = c.get(2).or(c.get(3)).and_then(|m| m.as_str().parse::<u16>().ok());
+        let id = match item.map(|i| ClauseId::item(article, i)) {
+            Some(id) if regulation.contains(id) => id,
+            _ => ClauseId::article(article),
+        };
+        if regulation.contains(id) && free(&taken, whole.start(), whole.end()) {
+            found.push((whole.start(), id));
+            taken.push((whole.start(), whole.end()));
         }
     }
     for c in DOTTED.captures_iter(text) {
@@ -90,7 +129,7 @@ pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
         }
     }
     if let Some(list) = list_article {
-        for (re, groups) in [(&*LIST, 1..=4), (&*ITEM, 1..=1)] {
+        for (re, groups) in [(&*ITEM, 1..=1), (&*ENGLISH_ITEM, 1..=1)] {
             for c in re.captures_iter(text) {
                 let whole = c.get(0).unwrap();
                 let Some(n) = groups
@@ -158,6 +197,11 @@ mod tests {
             ("第四条第二款", vec!["4"]),
             ("8条", vec!["8"]),
             ("第十条和第十二条第十五项", vec!["10", "12.15"]),
+            ("负面清单第一条讲啥", vec!["12.1"]),
+            ("What does Article 12(14) say?", vec!["12.14"]),
+            ("article 12 item 3", vec!["12.3"]),
+            ("Show me article 10", vec!["10"]),
+            ("what is item 18 of the negative list", vec!["12.18"]),
         ] {
             assert_eq!(ids(text), expected, "{text}");
         }
