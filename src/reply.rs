@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use jiff::civil::Date;
 
-use crate::engine::{Answer, Engine, Intent};
+use crate::engine::{Answer, Engine, Intent, Via};
 use crate::regulation::{Clause, ClauseId, Validity};
 
 /// Examples shown in the help and in a "not covered" reply.
@@ -30,30 +30,34 @@ pub fn render(engine: &Engine, answer: &Answer, today: Date) -> String {
 
 fn clauses(engine: &Engine, answer: &Answer) -> String {
     let regulation = &engine.regulation;
+    let shown: Vec<&Clause> = answer
+        .matches
+        .iter()
+        .filter_map(|m| regulation.get(m.id))
+        .collect();
+    let by_number = answer
+        .matches
+        .first()
+        .is_some_and(|m| m.via == Via::Reference);
     let mut out = String::new();
-    if let Some(first) = answer.matches.first().and_then(|m| regulation.get(m.id)) {
-        let _ = writeln!(out, "{}", conclusion(engine, first));
+    if !by_number {
+        let _ = writeln!(out, "{}\n", conclusion(engine, &shown));
     }
-    for m in &answer.matches {
-        let Some(clause) = regulation.get(m.id) else {
-            continue;
-        };
-        let _ = writeln!(
-            out,
-            "\n【{}】{}",
-            clause.citation,
-            summary(engine, clause.id)
-        );
+    for (i, clause) in shown.iter().enumerate() {
+        let _ = writeln!(out, "【{}】", clause.citation);
+        if by_number || i > 0 {
+            let _ = writeln!(out, "要点：{}。", summary(engine, clause.id));
+        }
         let _ = writeln!(out, "{}", clause.text);
         if !clause.items.is_empty() {
             out.push_str(&item_list(engine, clause));
         }
+        out.push('\n');
     }
-    let shown: Vec<ClauseId> = answer.matches.iter().map(|m| m.id).collect();
     let mut related: Vec<ClauseId> = Vec::new();
-    for id in &shown {
-        for other in engine.lexicon.related.get(id).into_iter().flatten() {
-            if !shown.contains(other) && !related.contains(other) {
+    for clause in &shown {
+        for other in engine.lexicon.related.get(&clause.id).into_iter().flatten() {
+            if !shown.iter().any(|c| c.id == *other) && !related.contains(other) {
                 related.push(*other);
             }
         }
@@ -62,26 +66,44 @@ fn clauses(engine: &Engine, answer: &Answer) -> String {
         let citations: Vec<String> = related.iter().take(4).map(|id| id.citation()).collect();
         let _ = writeln!(
             out,
-            "\n相关条款：{}（发送条款编号可查看原文）",
+            "相关条款：{}（发送条款编号可查看原文）",
             citations.join("、")
         );
     }
     out
 }
 
-/// One line that fits the clause: forbidden, what to do, or what it means.
-pub fn conclusion(engine: &Engine, clause: &Clause) -> String {
-    let summary = summary(engine, clause.id);
-    let in_list = engine
-        .regulation
-        .list_article()
-        .is_some_and(|list| clause.id.item.is_some() && clause.id.article == list.id.article);
-    if in_list {
+/// One line that fits what was asked: forbidden, what to do, or what a clause means.
+pub fn conclusion(engine: &Engine, clauses: &[&Clause]) -> String {
+    let Some(first) = clauses.first() else {
+        return String::new();
+    };
+    let list = engine.regulation.list_article().map(|c| c.id.article);
+    let in_list = |c: &&&Clause| c.id.item.is_some() && Some(c.id.article) == list;
+    let forbidden: Vec<&&Clause> = clauses.iter().filter(in_list).collect();
+    if forbidden.len() > 1 && in_list(&first) {
+        let items: Vec<String> = forbidden
+            .iter()
+            .map(|c| {
+                format!(
+                    "第（{}）项",
+                    crate::numerals::to_chinese(c.id.item.unwrap_or(0).into())
+                )
+            })
+            .collect();
+        return format!(
+            "结论：不可以。你问到的做法分别属于{}负面清单{}禁止的行为。",
+            first.id.parent().citation(),
+            items.join("、")
+        );
+    }
+    let summary = summary(engine, first.id);
+    if in_list(&first) {
         format!(
             "结论：不可以。{summary}，这是{}负面清单明令禁止的行为。",
-            clause.id.parent().citation()
+            first.id.parent().citation()
         )
-    } else if clause.id.item.is_none() && (7..=11).contains(&clause.id.article) {
+    } else if first.id.item.is_none() && (7..=11).contains(&first.id.article) {
         format!("结论：应当这样做——{summary}。")
     } else {
         format!("说明：{summary}。")
@@ -173,7 +195,7 @@ pub fn footer(engine: &Engine, today: Date) -> String {
         ),
     };
     format!(
-        "仅供参考，不构成法律意见，以{}的解释为准。\n《{}》（{}，{}发布）{}",
+        "仅供参考，不构成法律意见，以{}的解释为准。\n《{}》（{}，{}发布）\n{}",
         m.interpreter, m.title, m.status, m.issuer, validity
     )
 }

@@ -22,7 +22,7 @@ static DOTTED: LazyLock<Regex> =
 /// 负面清单第七项, 负面清单(十), 清单7项, 负面清单7.
 static LIST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"清单\s*(?:的)?\s*(?:第\s*({NUM})\s*[项条]?|\(\s*({NUM})\s*\)|({NUM})\s*[项条]|(\d{{1,2}}))"
+        r"清单\s*(?:里|中|上)?\s*(?:的)?\s*(?:第\s*({NUM})\s*[项条]?|\(\s*({NUM})\s*\)|({NUM})\s*[项条]|(\d{{1,2}}))"
     ))
     .unwrap()
 });
@@ -31,7 +31,8 @@ static ENGLISH_ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:article|art\.?)\s*(\d{1,2})(?:\s*(?:\(\s*(\d{1,2})\s*\)|,?\s*(?:item|point|paragraph|para\.?)\s*(\d{1,2})))?").unwrap()
 });
 /// item 18 (of the negative list).
-static ENGLISH_ITEM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bitem\s*(\d{1,2})\b").unwrap());
+static ENGLISH_ITEM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bitem\s*(\d{1,2})\b").unwrap());
 /// 第二十七项, 第(十八)项.
 static ITEM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"第\s*\(?\s*({NUM})\s*\)?\s*项")).unwrap());
@@ -96,8 +97,13 @@ pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
     }
     for c in ENGLISH_ARTICLE.captures_iter(text) {
         let whole = c.get(0).unwrap();
-        let Ok(article) = c[1].parse::<u16>() else { continue };
-        let item = c.get(2).or(c.get(3)).and_then(|m| m.as_str().parse::<u16>().ok());
+        let Ok(article) = c[1].parse::<u16>() else {
+            continue;
+        };
+        let item = c
+            .get(2)
+            .or(c.get(3))
+            .and_then(|m| m.as_str().parse::<u16>().ok());
         let id = match item.map(|i| ClauseId::item(article, i)) {
             Some(id) if regulation.contains(id) => id,
             _ => ClauseId::article(article),
