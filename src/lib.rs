@@ -9,6 +9,7 @@ pub mod engine;
 pub mod eval;
 pub mod lexicon;
 pub mod numerals;
+pub mod platform;
 pub mod regulation;
 pub mod reply;
 

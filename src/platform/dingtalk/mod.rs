@@ -1,0 +1,3 @@
+//! DingTalk (钉钉) robots: callback and webhook signatures, message formats.
+
+pub mod sign;

@@ -1,0 +1,3 @@
+//! WeCom (企业微信) intelligent robot: callback encryption and message formats.
+
+pub mod crypto;
