@@ -14,7 +14,7 @@ pub const THRESHOLD: f32 = 3.0;
 pub const SECONDARY_RATIO: f32 = 0.5;
 /// The most clauses one answer shows.
 pub const MAX_MATCHES: usize = 3;
-/// Each further rule a clause satisfies adds this share of its weight.
+/// The second-best rule a clause satisfies adds this share of its weight.
 const EXTRA_RULE_SHARE: f32 = 0.25;
 /// At most this many characters between the parts of a `借*车` expression.
 const SEQUENCE_GAP: usize = 6;
@@ -122,28 +122,38 @@ impl Matcher {
     /// The clauses a normalised question points at, best first, above the threshold.
     pub fn score(&self, text: &str, jieba: &Jieba) -> Vec<Scored> {
         let found = self.concepts_in(text, jieba);
-        let mut by_clause: Vec<Scored> = Vec::new();
+        let mut by_clause: Vec<(Scored, f32)> = Vec::new();
         for rule in &self.rules {
             if !rule.terms.iter().all(|t| holds(*t, &found, text)) {
                 continue;
             }
-            match by_clause.iter_mut().find(|s| s.id == rule.clause) {
-                Some(s) => {
+            match by_clause.iter_mut().find(|(s, _)| s.id == rule.clause) {
+                Some((s, second)) => {
                     s.rules.push(rule.line);
-                    let (best, extra) = if rule.weight > s.score {
-                        (rule.weight, s.score)
+                    if rule.weight > s.score {
+                        *second = s.score;
+                        s.score = rule.weight;
                     } else {
-                        (s.score, rule.weight)
-                    };
-                    s.score = best + EXTRA_RULE_SHARE * extra;
+                        *second = second.max(rule.weight);
+                    }
                 }
-                None => by_clause.push(Scored {
-                    id: rule.clause,
-                    score: rule.weight,
-                    rules: vec![rule.line],
-                }),
+                None => by_clause.push((
+                    Scored {
+                        id: rule.clause,
+                        score: rule.weight,
+                        rules: vec![rule.line],
+                    },
+                    0.0,
+                )),
             }
         }
+        let mut by_clause: Vec<Scored> = by_clause
+            .into_iter()
+            .map(|(mut s, second)| {
+                s.score += EXTRA_RULE_SHARE * second;
+                s
+            })
+            .collect();
         by_clause.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         let cut = by_clause.first().map_or(THRESHOLD, |top| {
             (top.score * SECONDARY_RATIO).max(THRESHOLD)

@@ -6,6 +6,7 @@ pub mod reference;
 
 pub use matcher::{MAX_MATCHES, SECONDARY_RATIO, Scored, THRESHOLD};
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use jieba_rs::Jieba;
 use serde::Serialize;
 
@@ -68,6 +69,35 @@ pub struct Engine {
     pub lexicon: Lexicon,
     matcher: Matcher,
     jieba: Jieba,
+    variants: Variants,
+}
+
+/// Rewrites dialect, slang and typos in one pass (leftmost-longest).
+struct Variants {
+    automaton: Option<AhoCorasick>,
+    replacements: Vec<String>,
+}
+
+impl Variants {
+    fn new(pairs: &[(String, String)]) -> Self {
+        let automaton = (!pairs.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(pairs.iter().map(|(from, _)| from))
+                .expect("variant patterns fit an automaton")
+        });
+        Variants {
+            automaton,
+            replacements: pairs.iter().map(|(_, to)| to.clone()).collect(),
+        }
+    }
+
+    fn apply(&self, text: String) -> String {
+        match &self.automaton {
+            Some(a) if a.is_match(&text) => a.replace_all(&text, &self.replacements),
+            _ => text,
+        }
+    }
 }
 
 const HELP_WORDS: &[&str] = &[
@@ -117,18 +147,25 @@ impl Engine {
             jieba.add_word(&word.word, word.freq, word.tag.as_deref());
         }
         let matcher = Matcher::new(&lexicon);
+        let variants = Variants::new(&lexicon.variants);
         Ok(Engine {
             metadata,
             regulation,
             lexicon,
             matcher,
             jieba,
+            variants,
         })
+    }
+
+    /// The message as the matcher sees it: normalised, dialect and typos rewritten.
+    pub fn normalize(&self, message: &str) -> String {
+        self.variants.apply(normalize::normalize(message))
     }
 
     /// Answers one message.
     pub fn answer(&self, message: &str) -> Answer {
-        let text = normalize::normalize(message);
+        let text = self.normalize(message);
         let bare = text
             .trim_matches(|c: char| c.is_ascii_punctuation() || c == ' ' || c == '。' || c == '？');
         if normalize::is_empty(&text) || HELP_WORDS.contains(&bare) {
@@ -162,7 +199,7 @@ impl Engine {
 
     /// The words jieba cuts a message into, after normalisation (for `--explain`).
     pub fn segment(&self, message: &str) -> Vec<String> {
-        let text = normalize::normalize(message);
+        let text = self.normalize(message);
         self.jieba
             .cut(&text, true)
             .into_iter()
@@ -172,7 +209,7 @@ impl Engine {
 
     /// The concepts a message contains, by name (for `--explain`).
     pub fn concepts(&self, message: &str) -> Vec<String> {
-        let text = normalize::normalize(message);
+        let text = self.normalize(message);
         let found = self.matcher.concepts_in(&text, &self.jieba);
         let mut names: Vec<String> = found
             .iter()

@@ -51,12 +51,15 @@ pub struct Lexicon {
     pub summaries: HashMap<ClauseId, String>,
     /// Clauses worth reading together with a clause.
     pub related: HashMap<ClauseId, Vec<ClauseId>>,
+    /// Rewrites of dialect, slang and typos into standard words: (from, to).
+    pub variants: Vec<(String, String)>,
 }
 
 pub const USER_DICT: &str = "userdict.txt";
 pub const RULES: &str = "rules.txt";
 pub const SUMMARIES: &str = "summaries.tsv";
 pub const RELATED: &str = "related.tsv";
+pub const VARIANTS: &str = "variants.tsv";
 pub const CONCEPTS_DIR: &str = "concepts/";
 
 impl Lexicon {
@@ -76,12 +79,14 @@ impl Lexicon {
         let rules = rules::parse(RULES, source.get(RULES)?, &concepts, regulation)?;
         let summaries = tables::summaries(SUMMARIES, source.get(SUMMARIES)?, regulation)?;
         let related = tables::related(RELATED, source.get(RELATED)?, regulation)?;
+        let variants = tables::variants(VARIANTS, source.get(VARIANTS)?)?;
         Ok(Lexicon {
             user_words,
             concepts,
             rules,
             summaries,
             related,
+            variants,
         })
     }
 }

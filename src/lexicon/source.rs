@@ -25,6 +25,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin_files![
     "rules.txt",
     "summaries.tsv",
     "related.tsv",
+    "variants.tsv",
     "concepts/acts.txt",
     "concepts/cases.txt",
     "concepts/english.txt",

@@ -91,6 +91,24 @@ pub fn related(
     Ok(related)
 }
 
+/// `from<TAB>to`: a word as people type it and the standard word it stands for.
+pub fn variants(file: &str, text: &str) -> Result<Vec<(String, String)>, LexiconError> {
+    let mut variants: Vec<(String, String)> = Vec::new();
+    for (line, content) in content_lines(text) {
+        let (from, to) = split_tab(file, line, content)?;
+        let from = from.to_lowercase();
+        if variants.iter().any(|(f, _)| *f == from) {
+            return Err(LexiconError::new(
+                file,
+                line,
+                format!("`{from}` is rewritten already"),
+            ));
+        }
+        variants.push((from, to.to_lowercase()));
+    }
+    Ok(variants)
+}
+
 fn split_tab<'a>(
     file: &str,
     line: usize,
