@@ -1,3 +1,4 @@
 //! DingTalk (钉钉) robots: callback and webhook signatures, message formats.
 
+pub mod message;
 pub mod sign;
