@@ -91,7 +91,7 @@ pub fn related(
     Ok(related)
 }
 
-/// `from<TAB>to`: a word as people type it and the standard word it stands for.
+/// `from<TAB>to`: a word as people type it and the standard word it stands for; `∅` deletes it.
 pub fn variants(file: &str, text: &str) -> Result<Vec<(String, String)>, LexiconError> {
     let mut variants: Vec<(String, String)> = Vec::new();
     for (line, content) in content_lines(text) {
@@ -104,7 +104,8 @@ pub fn variants(file: &str, text: &str) -> Result<Vec<(String, String)>, Lexicon
                 format!("`{from}` is rewritten already"),
             ));
         }
-        variants.push((from, to.to_lowercase()));
+        let to = if to == "∅" { String::new() } else { to.to_lowercase() };
+        variants.push((from, to));
     }
     Ok(variants)
 }
