@@ -14,5 +14,8 @@ pub mod numerals;
 pub mod platform;
 pub mod regulation;
 pub mod reply;
+pub mod server;
+pub mod service;
+pub mod stream;
 
 pub use engine::{Answer, Engine, Intent, Match};

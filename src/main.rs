@@ -57,6 +57,12 @@ enum Command {
     },
     /// Load and check the regulation and lexicon, and say what they hold.
     Check,
+    /// Run the bot: the HTTP callbacks and the long connections the configuration enables.
+    Serve {
+        /// The configuration file (see deploy/config.example.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,6 +77,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Serve { config } = &cli.command {
+        let config = lawbot::config::Config::load(config)
+            .with_context(|| format!("{}", config.display()))?;
+        let engine = std::sync::Arc::new(load(cli.lexicon.as_deref())?);
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            )
+            .init();
+        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+        runtime.block_on(lawbot::service::run(config, engine))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let engine = load(cli.lexicon.as_deref())?;
     match cli.command {
         Command::Ask {
@@ -156,6 +176,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Serve { .. } => unreachable!("handled above"),
         Command::Check => {
             let concepts = &engine.lexicon.concepts;
             let expressions: usize = concepts.iter().map(|c| c.expressions.len()).sum();

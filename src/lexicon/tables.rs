@@ -104,7 +104,11 @@ pub fn variants(file: &str, text: &str) -> Result<Vec<(String, String)>, Lexicon
                 format!("`{from}` is rewritten already"),
             ));
         }
-        let to = if to == "∅" { String::new() } else { to.to_lowercase() };
+        let to = if to == "∅" {
+            String::new()
+        } else {
+            to.to_lowercase()
+        };
         variants.push((from, to));
     }
     Ok(variants)

@@ -1,0 +1,60 @@
+//! `/api/ask` (the engine's JSON for integrations, behind an optional bearer token) and `/healthz`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use super::{AppState, HttpError};
+use crate::engine::{Intent, Match};
+use crate::reply;
+
+pub async fn healthz(State(state): State<AppState>) -> Json<Value> {
+    let engine = state.bot().engine();
+    Json(json!({ "status": "ok", "clauses": engine.regulation.clauses().len() }))
+}
+
+#[derive(Deserialize)]
+struct AskRequest {
+    question: String,
+}
+
+/// The same object as `lawbot ask --json`.
+#[derive(Serialize)]
+pub struct AskResponse {
+    pub question: String,
+    pub intent: Intent,
+    pub matches: Vec<Match>,
+    pub reply: String,
+}
+
+pub async fn ask(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<AskResponse>, HttpError> {
+    if let Some(token) = &state.config().api.token {
+        let given = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(HttpError::Unauthorized("missing bearer token"))?;
+        if !bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
+            return Err(HttpError::Unauthorized("wrong bearer token"));
+        }
+    }
+    let request: AskRequest = serde_json::from_slice(&body)
+        .map_err(|e| HttpError::BadRequest(format!("expected {{\"question\": \"…\"}}: {e}")))?;
+    let bot = state.bot();
+    let answer = bot.engine().answer(&request.question);
+    let reply = reply::render(bot.engine(), &answer, bot.clock().today());
+    Ok(Json(AskResponse {
+        question: request.question,
+        intent: answer.intent,
+        matches: answer.matches,
+        reply,
+    }))
+}

@@ -1,0 +1,79 @@
+//! The HTTP server: platform callbacks, `/api/ask` for integrations, `/healthz`.
+
+mod api;
+mod dingtalk;
+mod error;
+mod wecom;
+
+pub use error::HttpError;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::bot::Bot;
+use crate::config::Config;
+use crate::platform::wecom::crypto::WecomCrypto;
+
+/// What every handler shares: the bot and the configuration it was started with.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    bot: Arc<Bot>,
+    config: Config,
+    wecom: Option<WecomCrypto>,
+}
+
+impl AppState {
+    /// Checks the platform keys once, at start.
+    pub fn new(bot: Arc<Bot>, config: Config) -> anyhow::Result<Self> {
+        let wecom = match &config.wecom {
+            Some(w) => {
+                let (Some(token), Some(key)) = (&w.token, &w.encoding_aes_key) else {
+                    anyhow::bail!("[wecom] token and encoding_aes_key are required");
+                };
+                Some(
+                    WecomCrypto::new(token.expose(), key.expose())
+                        .map_err(|e| anyhow::anyhow!("[wecom] encoding_aes_key: {e}"))?,
+                )
+            }
+            None => None,
+        };
+        Ok(AppState {
+            inner: Arc::new(Inner { bot, config, wecom }),
+        })
+    }
+
+    pub fn bot(&self) -> &Bot {
+        &self.inner.bot
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+/// The router, without a listener, so tests can drive it directly or serve it on port 0.
+pub fn app(state: AppState) -> Router {
+    let config = state.config();
+    let mut router = Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/ask", post(api::ask));
+    if let Some(w) = &config.wecom {
+        router = router.route(
+            &w.callback_path,
+            get(wecom::verify_url).post(wecom::callback),
+        );
+    }
+    if let Some(d) = &config.dingtalk {
+        router = router.route(&d.callback_path, post(dingtalk::callback));
+    }
+    router
+        .layer(DefaultBodyLimit::max(config.server.body_limit))
+        .with_state(state)
+}

@@ -1,0 +1,111 @@
+//! `lawbot serve`: the HTTP server and the long connections the configuration enables, until SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::bot::{Bot, SystemClock};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::server::{AppState, app};
+use crate::stream;
+
+/// A running service: where it listens, and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, closes the long connections.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await.context("the server task panicked")?
+    }
+}
+
+/// Starts everything the configuration enables and returns once the listener is bound.
+pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Running> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let bot = Arc::new(Bot::new(
+        engine,
+        Duration::from_secs(config.server.dedup_seconds),
+        config.server.rate_limit_per_minute,
+        Arc::new(SystemClock),
+    ));
+    let state = AppState::new(bot.clone(), config.clone())?;
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let mut connections = Vec::new();
+    if let Some(long) = config
+        .wecom
+        .as_ref()
+        .and_then(|w| w.long_connection.clone())
+    {
+        connections.push(tokio::spawn(stream::wecom::run(
+            long,
+            bot.clone(),
+            stopped.clone(),
+        )));
+    }
+    if let Some(s) = config.dingtalk.as_ref().and_then(|d| d.stream.clone()) {
+        connections.push(tokio::spawn(stream::dingtalk::run(
+            s,
+            bot.clone(),
+            stopped.clone(),
+        )));
+    }
+    tracing::info!(%addr, wecom = config.wecom.is_some(), dingtalk = config.dingtalk.is_some(), "lawbot serving");
+    let mut until_stopped = stopped.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async move {
+                let _ = until_stopped.wait_for(|s| *s).await;
+            })
+            .await
+            .context("the HTTP server failed")?;
+        for c in connections {
+            let _ = c.await;
+        }
+        tracing::info!("lawbot stopped");
+        Ok(())
+    });
+    Ok(Running { addr, stop, task })
+}
+
+/// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+pub async fn run(config: Config, engine: Arc<Engine>) -> anyhow::Result<()> {
+    let running = start(config, engine).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
