@@ -56,7 +56,9 @@ pub struct Matcher {
 type Span = (usize, usize);
 
 impl Matcher {
-    pub fn new(lexicon: &Lexicon) -> Self {
+    /// Compiles the lexicon; `rewrite` is applied to every expression the way it is applied to
+    /// questions, so that an expression written in dialect (咋判) still matches (怎么判).
+    pub fn new(lexicon: &Lexicon, rewrite: impl Fn(&str) -> String) -> Self {
         let mut patterns: Vec<String> = Vec::new();
         let mut pattern_ids: HashMap<String, usize> = HashMap::new();
         let mut expression_ids: HashMap<&Expression, usize> = HashMap::new();
@@ -70,20 +72,22 @@ impl Matcher {
                 }
                 let id = expressions.len();
                 expression_ids.insert(expression, id);
-                let parts: Vec<&str> = match expression {
+                let parts: Vec<String> = match expression {
                     Expression::Literal(text) if is_single_cjk(text) => {
-                        token_expressions.entry(text.clone()).or_default().push(id);
+                        token_expressions.entry(rewrite(text)).or_default().push(id);
                         vec![]
                     }
-                    Expression::Literal(text) => vec![text],
-                    Expression::Sequence(parts) => parts.iter().map(String::as_str).collect(),
+                    Expression::Literal(text) => vec![rewrite(text)],
+                    Expression::Sequence(parts) => parts.iter().map(|p| rewrite(p)).collect(),
                 };
                 let parts = parts
                     .into_iter()
+                    .filter(|p| !p.is_empty())
                     .map(|p| {
-                        *pattern_ids.entry(p.to_string()).or_insert_with(|| {
-                            patterns.push(p.to_string());
-                            patterns.len() - 1
+                        let next = patterns.len();
+                        *pattern_ids.entry(p.clone()).or_insert_with(|| {
+                            patterns.push(p);
+                            next
                         })
                     })
                     .collect();

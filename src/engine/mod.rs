@@ -146,8 +146,8 @@ impl Engine {
         for word in &lexicon.user_words {
             jieba.add_word(&word.word, word.freq, word.tag.as_deref());
         }
-        let matcher = Matcher::new(&lexicon);
         let variants = Variants::new(&lexicon.variants);
+        let matcher = Matcher::new(&lexicon, |text| variants.apply(text.to_string()));
         Ok(Engine {
             metadata,
             regulation,
