@@ -1,12 +1,17 @@
 //! Remembers message ids for a window so that a redelivered message is not answered twice.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::Platform;
 
-/// Message ids seen within the window, oldest first for expiry.
+/// The most ids remembered; past it the oldest go first (a flood must not exhaust memory).
+const CAPACITY: usize = 200_000;
+
+/// Message ids seen within the window (as 64-bit hashes), oldest first for expiry.
 pub struct Dedup {
     window: Duration,
     inner: Mutex<Seen>,
@@ -14,8 +19,8 @@ pub struct Dedup {
 
 #[derive(Default)]
 struct Seen {
-    ids: HashSet<(Platform, String)>,
-    order: VecDeque<(Instant, Platform, String)>,
+    ids: HashSet<u64>,
+    order: VecDeque<(Instant, u64)>,
 }
 
 impl Dedup {
@@ -28,20 +33,21 @@ impl Dedup {
 
     /// True the first time an id is seen within the window; records it.
     pub fn first_time(&self, platform: Platform, id: &str, now: Instant) -> bool {
+        let mut hasher = DefaultHasher::new();
+        (platform, id).hash(&mut hasher);
+        let key = hasher.finish();
         let mut seen = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some((at, _, _)) = seen.order.front() {
-            if now.duration_since(*at) < self.window {
+        while let Some(&(at, old)) = seen.order.front() {
+            if now.duration_since(at) < self.window && seen.order.len() < CAPACITY {
                 break;
             }
-            let (_, p, old) = seen.order.pop_front().expect("front exists");
-            seen.ids.remove(&(p, old));
+            seen.order.pop_front();
+            seen.ids.remove(&old);
         }
-        let key = (platform, id.to_string());
-        if seen.ids.contains(&key) {
+        if !seen.ids.insert(key) {
             return false;
         }
-        seen.ids.insert(key);
-        seen.order.push_back((now, platform, id.to_string()));
+        seen.order.push_back((now, key));
         true
     }
 
@@ -72,5 +78,19 @@ mod tests {
         assert!(d.first_time(Platform::Wecom, "b", t0 + Duration::from_secs(3600)));
         assert!(d.first_time(Platform::Wecom, "a", t0 + Duration::from_secs(3600)));
         assert_eq!(d.len(), 2, "expired ids are forgotten");
+    }
+
+    #[test]
+    fn a_flood_keeps_at_most_the_capacity() {
+        let d = Dedup::new(Duration::from_secs(3600));
+        let t0 = Instant::now();
+        for i in 0..CAPACITY + 10 {
+            assert!(d.first_time(Platform::Wecom, &i.to_string(), t0));
+        }
+        assert_eq!(d.len(), CAPACITY);
+        assert!(
+            !d.first_time(Platform::Wecom, &(CAPACITY + 9).to_string(), t0),
+            "recent ids are kept"
+        );
     }
 }

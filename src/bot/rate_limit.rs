@@ -14,14 +14,23 @@ const WINDOW: Duration = Duration::from_secs(60);
 /// and forgotten once their window is empty.
 pub struct RateLimiter {
     per_minute: u32,
-    recent: Mutex<HashMap<u64, VecDeque<Instant>>>,
+    recent: Mutex<Recent>,
+}
+
+struct Recent {
+    by_sender: HashMap<u64, VecDeque<Instant>>,
+    /// When idle senders were last forgotten (at most once a window, so a flood stays cheap).
+    swept: Option<Instant>,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
         RateLimiter {
             per_minute: per_minute.max(1),
-            recent: Mutex::new(HashMap::new()),
+            recent: Mutex::new(Recent {
+                by_sender: HashMap::new(),
+                swept: None,
+            }),
         }
     }
 
@@ -31,14 +40,18 @@ impl RateLimiter {
         (platform, sender).hash(&mut hasher);
         let key = hasher.finish();
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        if recent.len() > 10_000 {
-            recent.retain(|_, times| {
+        if recent
+            .swept
+            .is_none_or(|at| now.duration_since(at) >= WINDOW)
+        {
+            recent.by_sender.retain(|_, times| {
                 times
                     .back()
                     .is_some_and(|t| now.duration_since(*t) < WINDOW)
             });
+            recent.swept = Some(now);
         }
-        let times = recent.entry(key).or_default();
+        let times = recent.by_sender.entry(key).or_default();
         while times
             .front()
             .is_some_and(|t| now.duration_since(*t) >= WINDOW)
@@ -66,5 +79,16 @@ mod tests {
         assert!(r.allow(Platform::Wecom, "v", t + Duration::from_secs(10)));
         assert!(r.allow(Platform::Dingtalk, "u", t + Duration::from_secs(10)));
         assert!(r.allow(Platform::Wecom, "u", t + Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn idle_senders_are_forgotten() {
+        let r = RateLimiter::new(3);
+        let t = Instant::now();
+        for i in 0..100 {
+            assert!(r.allow(Platform::Wecom, &format!("u{i}"), t));
+        }
+        assert!(r.allow(Platform::Wecom, "late", t + Duration::from_secs(61)));
+        assert_eq!(r.recent.lock().unwrap().by_sender.len(), 1);
     }
 }
