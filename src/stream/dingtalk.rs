@@ -242,7 +242,7 @@ async fn post(http: &reqwest::Client, webhook: &str, body: &Value) {
             Ok(r) => {
                 tracing::warn!(status = %r.status(), attempt, "sessionWebhook answered with an error")
             }
-            Err(e) => tracing::warn!(error = %e, attempt, "cannot reach the sessionWebhook"),
+            Err(e) => tracing::warn!(error = %e.without_url(), attempt, "cannot reach the sessionWebhook"),
         }
         tokio::time::sleep(backoff(attempt)).await;
     }
