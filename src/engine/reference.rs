@@ -40,128 +40,135 @@ static ITEM: LazyLock<Regex> =
 /// The clauses a message names by number, in the order it names them; numbers that name no
 /// clause of `regulation` are ignored.
 pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
-    let list_article = regulation.list_article().map(|c| c.id.article);
-    let mut found: Vec<(usize, ClauseId)> = Vec::new();
-    let mut taken: Vec<(usize, usize)> = Vec::new();
-    let free =
-        |taken: &[(usize, usize)], s: usize, e: usize| taken.iter().all(|&(a, b)| e <= a || s >= b);
+    let mut found = Found {
+        regulation,
+        at: Vec::new(),
+        taken: Vec::new(),
+    };
+    let list = regulation.list_article().map(|c| c.id.article);
+    if let Some(list) = list {
+        found.list_items(&LIST, text, list);
+    }
+    found.articles(text);
+    found.english_articles(text);
+    if let Some(list) = list {
+        found.dotted(text, list);
+        found.list_items(&ITEM, text, list);
+        found.list_items(&ENGLISH_ITEM, text, list);
+    }
+    found.into_ids()
+}
 
-    if let Some(list) = list_article {
-        for (re, groups) in [(&*LIST, 1..=4)] {
-            for c in re.captures_iter(text) {
-                let whole = c.get(0).unwrap();
-                let Some(n) = groups
-                    .clone()
-                    .find_map(|g| c.get(g))
-                    .and_then(|m| parse_number(m.as_str()))
-                else {
-                    continue;
-                };
-                let Ok(n) = u16::try_from(n) else { continue };
-                let id = ClauseId::item(list, n);
-                if regulation.contains(id) && free(&taken, whole.start(), whole.end()) {
-                    found.push((whole.start(), id));
-                    taken.push((whole.start(), whole.end()));
+/// References found so far, and the spans of text they took (a later pattern may not reuse them).
+struct Found<'r> {
+    regulation: &'r Regulation,
+    at: Vec<(usize, ClauseId)>,
+    taken: Vec<(usize, usize)>,
+}
+
+impl Found<'_> {
+    fn add(&mut self, start: usize, end: usize, id: ClauseId) {
+        let free = self.taken.iter().all(|&(a, b)| end <= a || start >= b);
+        if free && self.regulation.contains(id) {
+            self.at.push((start, id));
+            self.taken.push((start, end));
+        }
+    }
+
+    /// An item of the list article, named by the first group that matched.
+    fn list_items(&mut self, re: &Regex, text: &str, list: u16) {
+        for c in re.captures_iter(text) {
+            let whole = c.get(0).expect("group 0 always matches");
+            let number = (1..c.len())
+                .find_map(|g| c.get(g))
+                .and_then(|m| parse_number(m.as_str()));
+            if let Some(n) = number.and_then(|n| u16::try_from(n).ok()) {
+                self.add(whole.start(), whole.end(), ClauseId::item(list, n));
+            }
+        }
+    }
+
+    /// 第十二条第十八项, 12条(19), 第十条, 十二条二十项, 第4条第2款.
+    fn articles(&mut self, text: &str) {
+        for c in ARTICLE.captures_iter(text) {
+            let whole = c.get(0).expect("group 0 always matches");
+            let Some(article) = parse_number(&c[2]).and_then(|n| u16::try_from(n).ok()) else {
+                continue;
+            };
+            let digits = c[2].chars().all(|ch| ch.is_ascii_digit());
+            let item = c
+                .get(5)
+                .and_then(|m| parse_number(m.as_str()))
+                .and_then(|n| u16::try_from(n).ok());
+            let item_marked = c.get(3).is_some() || c.get(4).is_some() || c.get(7).is_some();
+            // A bare Chinese numeral before 条 ("两条", "一条") is a count, not a reference.
+            if c.get(1).is_none() && !digits && !(item.is_some() && item_marked) {
+                continue;
+            }
+            match item.map(|i| ClauseId::item(article, i)) {
+                Some(id) if item_marked && self.regulation.contains(id) => {
+                    self.add(whole.start(), whole.end(), id);
+                }
+                // An item the article does not have: the article, and the rest of the text is taken.
+                Some(_) if item_marked => {
+                    self.add(whole.start(), whole.end(), ClauseId::article(article))
+                }
+                _ => {
+                    let end = c.get(2).map_or(whole.end(), |m| m.end()) + "条".len();
+                    self.add(whole.start(), end, ClauseId::article(article));
                 }
             }
         }
     }
-    for c in ARTICLE.captures_iter(text) {
-        let whole = c.get(0).unwrap();
-        let Some(article) = parse_number(&c[2]).and_then(|n| u16::try_from(n).ok()) else {
-            continue;
-        };
-        let digits = c[2].chars().all(|ch| ch.is_ascii_digit());
-        let item = c
-            .get(5)
-            .and_then(|m| parse_number(m.as_str()))
-            .and_then(|n| u16::try_from(n).ok());
-        let item_marked = c.get(3).is_some() || c.get(4).is_some() || c.get(7).is_some();
-        // A bare Chinese numeral before 条 ("两条", "一条") is a count, not a reference.
-        if c.get(1).is_none() && !digits && !(item.is_some() && item_marked) {
-            continue;
+
+    /// Article 12(14), article 12 item 14, art. 10.
+    fn english_articles(&mut self, text: &str) {
+        for c in ENGLISH_ARTICLE.captures_iter(text) {
+            let whole = c.get(0).expect("group 0 always matches");
+            let Ok(article) = c[1].parse::<u16>() else {
+                continue;
+            };
+            let item = c
+                .get(2)
+                .or(c.get(3))
+                .and_then(|m| m.as_str().parse::<u16>().ok());
+            let id = match item.map(|i| ClauseId::item(article, i)) {
+                Some(id) if self.regulation.contains(id) => id,
+                _ => ClauseId::article(article),
+            };
+            self.add(whole.start(), whole.end(), id);
         }
-        let mut id = ClauseId::article(article);
-        let mut end = whole.end();
-        match item {
-            Some(i) if item_marked && regulation.contains(ClauseId::item(article, i)) => {
-                id = ClauseId::item(article, i);
+    }
+
+    /// 12.18, 12-18 — only for the list article, and not inside a larger number (2.5万, 3.14).
+    fn dotted(&mut self, text: &str, list: u16) {
+        for c in DOTTED.captures_iter(text) {
+            let whole = c.get(0).expect("group 0 always matches");
+            let before = text[..whole.start()].chars().next_back();
+            let after = text[whole.end()..].chars().next();
+            if before.is_some_and(|b| b.is_ascii_digit() || b == '.')
+                || after.is_some_and(|a| a.is_ascii_digit() || a == '.' || a == '万')
+            {
+                continue;
             }
-            Some(_) if item_marked => {}
-            _ => end = c.get(2).map_or(end, |m| m.end()) + "条".len(),
-        }
-        if regulation.contains(id) && free(&taken, whole.start(), end) {
-            found.push((whole.start(), id));
-            taken.push((whole.start(), end));
-        }
-    }
-    for c in ENGLISH_ARTICLE.captures_iter(text) {
-        let whole = c.get(0).unwrap();
-        let Ok(article) = c[1].parse::<u16>() else {
-            continue;
-        };
-        let item = c
-            .get(2)
-            .or(c.get(3))
-            .and_then(|m| m.as_str().parse::<u16>().ok());
-        let id = match item.map(|i| ClauseId::item(article, i)) {
-            Some(id) if regulation.contains(id) => id,
-            _ => ClauseId::article(article),
-        };
-        if regulation.contains(id) && free(&taken, whole.start(), whole.end()) {
-            found.push((whole.start(), id));
-            taken.push((whole.start(), whole.end()));
-        }
-    }
-    for c in DOTTED.captures_iter(text) {
-        let whole = c.get(0).unwrap();
-        let before = text[..whole.start()].chars().next_back();
-        let after = text[whole.end()..].chars().next();
-        if before.is_some_and(|b| b.is_ascii_digit() || b == '.')
-            || after.is_some_and(|a| a.is_ascii_digit() || a == '.' || a == '万')
-        {
-            continue;
-        }
-        let (Ok(a), Ok(i)) = (c[1].parse::<u16>(), c[2].parse::<u16>()) else {
-            continue;
-        };
-        let id = ClauseId::item(a, i);
-        if Some(a) == list_article
-            && regulation.contains(id)
-            && free(&taken, whole.start(), whole.end())
-        {
-            found.push((whole.start(), id));
-            taken.push((whole.start(), whole.end()));
-        }
-    }
-    if let Some(list) = list_article {
-        for (re, groups) in [(&*ITEM, 1..=1), (&*ENGLISH_ITEM, 1..=1)] {
-            for c in re.captures_iter(text) {
-                let whole = c.get(0).unwrap();
-                let Some(n) = groups
-                    .clone()
-                    .find_map(|g| c.get(g))
-                    .and_then(|m| parse_number(m.as_str()))
-                else {
-                    continue;
-                };
-                let Ok(n) = u16::try_from(n) else { continue };
-                let id = ClauseId::item(list, n);
-                if regulation.contains(id) && free(&taken, whole.start(), whole.end()) {
-                    found.push((whole.start(), id));
-                    taken.push((whole.start(), whole.end()));
-                }
+            if let (Ok(a), Ok(i)) = (c[1].parse::<u16>(), c[2].parse::<u16>())
+                && a == list
+            {
+                self.add(whole.start(), whole.end(), ClauseId::item(a, i));
             }
         }
     }
-    found.sort_by_key(|&(at, _)| at);
-    let mut ids: Vec<ClauseId> = Vec::new();
-    for (_, id) in found {
-        if !ids.contains(&id) {
-            ids.push(id);
+
+    fn into_ids(mut self) -> Vec<ClauseId> {
+        self.at.sort_by_key(|&(at, _)| at);
+        let mut ids: Vec<ClauseId> = Vec::new();
+        for (_, id) in self.at {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
         }
+        ids
     }
-    ids
 }
 
 #[cfg(test)]
