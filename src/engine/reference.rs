@@ -26,6 +26,9 @@ static LIST: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// 12(二十七), 12（27）: the list article and an item in brackets.
+static BRACKETED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(\d{{1,2}})\s*\(\s*({NUM})\s*\)")).unwrap());
 /// Article 12(14), article 12 item 14, art. 10.
 static ENGLISH_ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:article|art\.?)\s*(\d{1,2})(?:\s*(?:\(\s*(\d{1,2})\s*\)|,?\s*(?:item|point|paragraph|para\.?)\s*(\d{1,2})))?").unwrap()
@@ -53,6 +56,7 @@ pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
     found.english_articles(text);
     if let Some(list) = list {
         found.dotted(text, list);
+        found.bracketed(text, list);
         found.list_items(&ITEM, text, list);
         found.list_items(&ENGLISH_ITEM, text, list);
     }
@@ -159,6 +163,19 @@ impl Found<'_> {
         }
     }
 
+    /// 12(二十七): a list article number followed by an item in brackets.
+    fn bracketed(&mut self, text: &str, list: u16) {
+        for c in BRACKETED.captures_iter(text) {
+            let whole = c.get(0).expect("group 0 always matches");
+            let item = parse_number(&c[2]).and_then(|n| u16::try_from(n).ok());
+            if let (Ok(a), Some(i)) = (c[1].parse::<u16>(), item)
+                && a == list
+            {
+                self.add(whole.start(), whole.end(), ClauseId::item(a, i));
+            }
+        }
+    }
+
     fn into_ids(mut self) -> Vec<ClauseId> {
         self.at.sort_by_key(|&(at, _)| at);
         let mut ids: Vec<ClauseId> = Vec::new();
@@ -210,6 +227,8 @@ mod tests {
             ("第四条第二款", vec!["4"]),
             ("8条", vec!["8"]),
             ("第十条和第十二条第十五项", vec!["10", "12.15"]),
+            ("12（二十七）", vec!["12.27"]),
+            ("12(27)是什么", vec!["12.27"]),
             ("负面清单第一条讲啥", vec!["12.1"]),
             ("What does Article 12(14) say?", vec!["12.14"]),
             ("article 12 item 3", vec!["12.3"]),
