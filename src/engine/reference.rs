@@ -26,6 +26,10 @@ static LIST: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// 第十二条最后一项, 12条最后那一项: the last item of an article.
+static LAST_ITEM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"第?\s*({NUM})\s*条\s*(?:的)?\s*最后(?:那)?一项")).unwrap()
+});
 /// 12(二十七), 12（27）: the list article and an item in brackets.
 static BRACKETED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(\d{{1,2}})\s*\(\s*({NUM})\s*\)")).unwrap());
@@ -52,6 +56,7 @@ pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
     if let Some(list) = list {
         found.list_items(&LIST, text, list);
     }
+    found.last_items(text);
     found.articles(text);
     found.english_articles(text);
     if let Some(list) = list {
@@ -163,6 +168,20 @@ impl Found<'_> {
         }
     }
 
+    /// 第十二条最后一项: the last item of the article named.
+    fn last_items(&mut self, text: &str) {
+        for c in LAST_ITEM.captures_iter(text) {
+            let whole = c.get(0).expect("group 0 always matches");
+            let article = parse_number(&c[1]).and_then(|n| u16::try_from(n).ok());
+            let last = article
+                .and_then(|a| self.regulation.get(ClauseId::article(a)))
+                .and_then(|c| c.items.last());
+            if let Some(&id) = last {
+                self.add(whole.start(), whole.end(), id);
+            }
+        }
+    }
+
     /// 12(二十七): a list article number followed by an item in brackets.
     fn bracketed(&mut self, text: &str, list: u16) {
         for c in BRACKETED.captures_iter(text) {
@@ -228,6 +247,7 @@ mod tests {
             ("8条", vec!["8"]),
             ("第十条和第十二条第十五项", vec!["10", "12.15"]),
             ("12（二十七）", vec!["12.27"]),
+            ("第12条最后那一项兜底的是啥", vec!["12.28"]),
             ("12(27)是什么", vec!["12.27"]),
             ("负面清单第一条讲啥", vec!["12.1"]),
             ("What does Article 12(14) say?", vec!["12.14"]),
