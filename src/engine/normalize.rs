@@ -62,6 +62,7 @@ fn strip_mentions(text: &str) -> String {
             rest = &after[name.len()..];
         } else if let Some(end) = after
             .find(char::is_whitespace)
+            .or(Some(after.len()))
             .filter(|&e| e > 0 && e <= 40)
         {
             rest = &after[end..];
@@ -136,6 +137,7 @@ mod tests {
             ("Can I invite the JUDGE?", "can i invite the judge?"),
             ("各位好，请教下 执行 法官 借车", "执行法官借车"),
             ("@张三 @李四 第十条", "第十条"),
+            ("第十条 @robota", "第十条"),
             ("邮箱 a@b.com 可以吗", "邮箱a@b.com可以吗"),
             ("审我案子的法官乔迁新居🙃", "审我案子的法官乔迁新居"),
         ] {
@@ -147,6 +149,7 @@ mod tests {
     fn a_bare_mention_is_empty() {
         assert!(is_empty(&normalize("@律规助手")));
         assert!(is_empty(&normalize("@律规助手 ？🙏")));
+        assert!(is_empty(&normalize("@RobotA")));
         assert!(!is_empty(&normalize("@律规助手 帮助")));
     }
 }

@@ -123,7 +123,7 @@ impl Params {
             .parse()
             .map_err(|_| HttpError::Unauthorized("timestamp is not a number"))?;
         let now = state.bot().clock().unix_ms() / 1000;
-        if (now - seconds).abs() > MAX_SKEW_SECONDS {
+        if now.abs_diff(seconds) > MAX_SKEW_SECONDS.unsigned_abs() {
             return Err(HttpError::Unauthorized("stale timestamp"));
         }
         Ok((signature, timestamp, nonce))

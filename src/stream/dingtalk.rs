@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::backoff;
+use super::{backoff, step};
 use crate::bot::{Bot, Outcome};
 use crate::config::DingtalkStream;
 use crate::platform::dingtalk::message::{DingtalkMessage, markdown_reply};
@@ -19,6 +19,8 @@ use crate::platform::dingtalk::message::{DingtalkMessage, markdown_reply};
 /// The topic robot messages arrive on.
 pub const BOT_TOPIC: &str = "/v1.0/im/bot/messages/get";
 const WEBHOOK_TRIES: u32 = 3;
+/// Keepalive pings that may go unanswered before the link is considered dead.
+const MAX_MISSED_PONGS: u32 = 2;
 
 /// How a session ended, when it did not fail.
 #[derive(Debug, PartialEq, Eq)]
@@ -105,18 +107,27 @@ pub async fn session(
     http: &reqwest::Client,
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<End> {
-    let ticket = open(config, http).await?;
+    let Some(ticket) = step(stop, "opening a gateway ticket", open(config, http)).await? else {
+        return Ok(End::Stopped);
+    };
     let ticket_param =
         percent_encoding::utf8_percent_encode(&ticket.ticket, percent_encoding::NON_ALPHANUMERIC);
     let url = format!("{}?ticket={ticket_param}", ticket.endpoint);
-    let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .with_context(|| format!("cannot connect to {}", ticket.endpoint))?;
+    let connect = async {
+        let (ws, _) = tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .with_context(|| format!("cannot connect to {}", ticket.endpoint))?;
+        Ok(ws)
+    };
+    let Some(ws) = step(stop, "connecting", connect).await? else {
+        return Ok(End::Stopped);
+    };
     tracing::info!(client_id = %config.client_id, "DingTalk stream connected");
     let (mut tx, mut rx) = ws.split();
     let mut replies = Replies::new(http.clone());
     let period = Duration::from_secs(config.heartbeat_seconds.max(1));
     let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let mut missed = 0u32;
     loop {
         tokio::select! {
             _ = stop.changed() => {
@@ -124,6 +135,10 @@ pub async fn session(
                 return Ok(End::Stopped);
             }
             _ = keepalive.tick() => {
+                if missed >= MAX_MISSED_PONGS {
+                    bail!("{missed} keepalive pings went unanswered");
+                }
+                missed += 1;
                 tx.send(Message::Ping(Vec::new().into())).await.context("sending a keepalive ping")?;
             }
             message = rx.next() => {
@@ -131,6 +146,10 @@ pub async fn session(
                     None | Some(Ok(Message::Close(_))) => return Ok(End::Closed),
                     Some(Err(e)) => return Err(e).context("reading from the stream"),
                     Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Pong(_))) => {
+                        missed = 0;
+                        continue;
+                    }
                     Some(Ok(_)) => continue,
                 };
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else {
@@ -242,7 +261,9 @@ async fn post(http: &reqwest::Client, webhook: &str, body: &Value) {
             Ok(r) => {
                 tracing::warn!(status = %r.status(), attempt, "sessionWebhook answered with an error")
             }
-            Err(e) => tracing::warn!(error = %e.without_url(), attempt, "cannot reach the sessionWebhook"),
+            Err(e) => {
+                tracing::warn!(error = %e.without_url(), attempt, "cannot reach the sessionWebhook")
+            }
         }
         tokio::time::sleep(backoff(attempt)).await;
     }

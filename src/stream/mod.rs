@@ -3,7 +3,28 @@
 pub mod dingtalk;
 pub mod wecom;
 
+use std::future::Future;
 use std::time::Duration;
+
+use anyhow::anyhow;
+use tokio::sync::watch;
+
+/// How long a connect, a subscription or a gateway call may take before the session is retried.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs one step of a session unless the service stops first (`None`), giving up after `STEP_TIMEOUT`.
+pub async fn step<T>(
+    stop: &mut watch::Receiver<bool>,
+    what: &str,
+    work: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<Option<T>> {
+    tokio::select! {
+        result = tokio::time::timeout(STEP_TIMEOUT, work) => {
+            result.map_err(|_| anyhow!("{what}: no answer within {STEP_TIMEOUT:?}"))?.map(Some)
+        }
+        _ = stop.wait_for(|stopped| *stopped) => Ok(None),
+    }
+}
 
 /// Reconnect delay after `failures` failed attempts in a row: 1 s, 2 s, 4 s … capped at 30 s.
 pub fn backoff(failures: u32) -> Duration {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::backoff;
+use super::{backoff, step};
 use crate::bot::{Bot, Outcome};
 use crate::config::WecomLongConnection;
 use crate::platform::wecom::message::{WecomMessage, random_id, stream_reply};
@@ -27,7 +27,6 @@ pub enum End {
 
 /// Heartbeats that may go unanswered before the link is considered dead.
 const MAX_MISSED_PONGS: u32 = 2;
-const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Keeps the connection up until `stop` turns true, reconnecting with backoff.
 pub async fn run(config: WecomLongConnection, bot: Arc<Bot>, mut stop: watch::Receiver<bool>) {
@@ -68,9 +67,15 @@ pub async fn session(
     bot: &Bot,
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<End> {
-    let (ws, _) = tokio_tungstenite::connect_async(config.url.as_str())
-        .await
-        .with_context(|| format!("cannot connect to {}", config.url))?;
+    let connect = async {
+        let (ws, _) = tokio_tungstenite::connect_async(config.url.as_str())
+            .await
+            .with_context(|| format!("cannot connect to {}", config.url))?;
+        Ok(ws)
+    };
+    let Some(ws) = step(stop, "connecting", connect).await? else {
+        return Ok(End::Stopped);
+    };
     let (mut tx, mut rx) = ws.split();
     let secret = config
         .secret
@@ -86,7 +91,7 @@ pub async fn session(
     tx.send(Message::text(subscribe.to_string()))
         .await
         .context("sending the subscription")?;
-    let ack = tokio::time::timeout(SUBSCRIBE_TIMEOUT, async {
+    let subscription = async {
         while let Some(message) = rx.next().await {
             if let Message::Text(text) = message.context("reading the subscription answer")? {
                 let frame: Value = serde_json::from_str(&text).unwrap_or_default();
@@ -98,9 +103,10 @@ pub async fn session(
         Err(anyhow!(
             "the connection closed before the subscription was answered"
         ))
-    })
-    .await
-    .map_err(|_| anyhow!("no answer to the subscription within {SUBSCRIBE_TIMEOUT:?}"))??;
+    };
+    let Some(ack) = step(stop, "subscribing", subscription).await? else {
+        return Ok(End::Stopped);
+    };
     if ack["errcode"].as_i64() != Some(0) {
         bail!(
             "subscription refused: errcode {} {}",
