@@ -66,6 +66,48 @@ pub struct Config {
     pub api: ApiConfig,
     pub wecom: Option<WecomConfig>,
     pub dingtalk: Option<DingtalkConfig>,
+    #[serde(default)]
+    pub storage: StorageConfig,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+    /// The admin API (groups, broadcasts) for the bureau's tools.
+    #[serde(default)]
+    pub admin: AdminConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The SQLite database; default `lawbot.db` beside the configuration file.
+    pub path: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Messages one robot may be sent per window (the platforms allow 20 a minute).
+    pub per_minute: u32,
+    /// The rate-limit window in seconds (60; shorter only in tests).
+    pub window_seconds: u64,
+    /// How often the worker looks for new messages when idle, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            per_minute: 20,
+            window_seconds: 60,
+            poll_ms: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bearer token of the admin API (env LAWBOT_ADMIN_TOKEN); without one the admin API is off.
+    pub token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -102,12 +144,16 @@ pub struct ApiConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WecomConfig {
-    /// The callback Token set in the robot's API mode (env LAWBOT_WECOM_TOKEN).
+    /// The callback Token set in the robot's API mode (env LAWBOT_WECOM_TOKEN); with
+    /// `encoding_aes_key` it turns the HTTP callback on.
     pub token: Option<Secret>,
     /// The 43-character EncodingAESKey (env LAWBOT_WECOM_ENCODING_AES_KEY).
     pub encoding_aes_key: Option<Secret>,
     #[serde(default = "default_wecom_path")]
     pub callback_path: String,
+    /// Base URL of WeCom's API, where group-robot webhooks are sent.
+    #[serde(default = "default_wecom_api")]
+    pub api_base: String,
     pub long_connection: Option<WecomLongConnection>,
 }
 
@@ -126,10 +172,14 @@ pub struct WecomLongConnection {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DingtalkConfig {
-    /// The app's AppSecret, which signs HTTP callbacks (env LAWBOT_DINGTALK_APP_SECRET).
+    /// The app's AppSecret, which signs HTTP callbacks (env LAWBOT_DINGTALK_APP_SECRET); it
+    /// turns the HTTP callback on.
     pub app_secret: Option<Secret>,
     #[serde(default = "default_dingtalk_path")]
     pub callback_path: String,
+    /// Base URL of DingTalk's old API, where custom-robot messages are sent.
+    #[serde(default = "default_dingtalk_oapi")]
+    pub api_base: String,
     pub stream: Option<DingtalkStream>,
 }
 
@@ -152,6 +202,12 @@ fn default_wecom_path() -> String {
 }
 fn default_dingtalk_path() -> String {
     "/dingtalk/callback".into()
+}
+fn default_wecom_api() -> String {
+    "https://qyapi.weixin.qq.com".into()
+}
+fn default_dingtalk_oapi() -> String {
+    "https://oapi.dingtalk.com".into()
 }
 fn default_wecom_ws() -> String {
     "wss://openws.work.weixin.qq.com".into()
@@ -182,6 +238,7 @@ impl Config {
             }
         };
         from_env(&mut config.api.token, "LAWBOT_API_TOKEN");
+        from_env(&mut config.admin.token, "LAWBOT_ADMIN_TOKEN");
         if let Some(w) = &mut config.wecom {
             from_env(&mut w.token, "LAWBOT_WECOM_TOKEN");
             from_env(&mut w.encoding_aes_key, "LAWBOT_WECOM_ENCODING_AES_KEY");
@@ -212,13 +269,15 @@ impl Config {
             });
         }
         if let Some(w) = &self.wecom {
-            require(&w.token, "wecom", "token", "LAWBOT_WECOM_TOKEN")?;
-            require(
-                &w.encoding_aes_key,
-                "wecom",
-                "encoding_aes_key",
-                "LAWBOT_WECOM_ENCODING_AES_KEY",
-            )?;
+            if w.token.is_some() || w.encoding_aes_key.is_some() {
+                require(&w.token, "wecom", "token", "LAWBOT_WECOM_TOKEN")?;
+                require(
+                    &w.encoding_aes_key,
+                    "wecom",
+                    "encoding_aes_key",
+                    "LAWBOT_WECOM_ENCODING_AES_KEY",
+                )?;
+            }
             check_path("wecom", &w.callback_path)?;
             if let Some(l) = &w.long_connection {
                 require(
@@ -229,13 +288,14 @@ impl Config {
                 )?;
             }
         }
+        if self.outbox.per_minute == 0 || self.outbox.window_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                section: "outbox",
+                key: "per_minute",
+                message: "per_minute and window_seconds must be positive".into(),
+            });
+        }
         if let Some(d) = &self.dingtalk {
-            require(
-                &d.app_secret,
-                "dingtalk",
-                "app_secret",
-                "LAWBOT_DINGTALK_APP_SECRET",
-            )?;
             check_path("dingtalk", &d.callback_path)?;
             if let Some(s) = &d.stream {
                 require(
@@ -313,6 +373,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("callback_path"), "{e}");
+    }
+
+    #[test]
+    fn a_platform_section_without_callback_keys_only_sends() {
+        let c = Config::parse(
+            "[wecom]\napi_base = \"http://127.0.0.1:9\"\n[dingtalk]\n",
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(c.wecom.unwrap().token, None);
+        assert_eq!(c.dingtalk.unwrap().api_base, "https://oapi.dingtalk.com");
+        assert_eq!(c.outbox, OutboxConfig::default());
     }
 
     #[test]

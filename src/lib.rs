@@ -13,9 +13,11 @@ pub mod lexicon;
 pub mod numerals;
 pub mod platform;
 pub mod regulation;
+pub mod remind;
 pub mod reply;
 pub mod server;
 pub mod service;
+pub mod store;
 pub mod stream;
 
 pub use engine::{Answer, Engine, Intent, Match};

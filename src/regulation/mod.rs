@@ -1,10 +1,12 @@
 //! The regulation as data: its clauses, parsed from the published text, and its metadata.
 
 mod clause_id;
+mod diff;
 mod metadata;
 mod parse;
 
 pub use clause_id::{ClauseId, ClauseIdError};
+pub use diff::{Change, diff, render, summary};
 pub use metadata::{Metadata, MetadataError, Validity};
 pub use parse::ParseError;
 

@@ -32,16 +32,15 @@ struct Inner {
 impl AppState {
     /// Checks the platform keys once, at start.
     pub fn new(bot: Arc<Bot>, config: Config) -> anyhow::Result<Self> {
-        let wecom = match &config.wecom {
-            Some(w) => {
-                let (Some(token), Some(key)) = (&w.token, &w.encoding_aes_key) else {
-                    anyhow::bail!("[wecom] token and encoding_aes_key are required");
-                };
-                Some(
-                    WecomCrypto::new(token.expose(), key.expose())
-                        .map_err(|e| anyhow::anyhow!("[wecom] encoding_aes_key: {e}"))?,
-                )
-            }
+        let keys = config
+            .wecom
+            .as_ref()
+            .and_then(|w| w.token.as_ref().zip(w.encoding_aes_key.as_ref()));
+        let wecom = match keys {
+            Some((token, key)) => Some(
+                WecomCrypto::new(token.expose(), key.expose())
+                    .map_err(|e| anyhow::anyhow!("[wecom] encoding_aes_key: {e}"))?,
+            ),
             None => None,
         };
         Ok(AppState {
@@ -64,13 +63,17 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/ask", post(api::ask));
-    if let Some(w) = &config.wecom {
+    if let Some(w) = config
+        .wecom
+        .as_ref()
+        .filter(|_| state.inner.wecom.is_some())
+    {
         router = router.route(
             &w.callback_path,
             get(wecom::verify_url).post(wecom::callback),
         );
     }
-    if let Some(d) = &config.dingtalk {
+    if let Some(d) = config.dingtalk.as_ref().filter(|d| d.app_secret.is_some()) {
         router = router.route(&d.callback_path, post(dingtalk::callback));
     }
     router

@@ -1,0 +1,281 @@
+//! Registered groups: which robot reaches each group, and whether it still works.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, StoreError, now_ms};
+
+/// How the bot reaches a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Robot {
+    /// A WeCom group robot (群机器人), by its webhook key.
+    Wecom { webhook_key: String },
+    /// A DingTalk custom robot (自定义机器人), by its access token and signing secret.
+    Dingtalk {
+        access_token: String,
+        secret: String,
+    },
+}
+
+impl Robot {
+    pub fn platform(&self) -> &'static str {
+        match self {
+            Robot::Wecom { .. } => "wecom",
+            Robot::Dingtalk { .. } => "dingtalk",
+        }
+    }
+
+    /// The credentials as they may be shown: the first four characters and the length.
+    pub fn masked(&self) -> String {
+        match self {
+            Robot::Wecom { webhook_key } => format!("key {}", mask(webhook_key)),
+            Robot::Dingtalk {
+                access_token,
+                secret,
+            } => {
+                format!("token {} secret {}", mask(access_token), mask(secret))
+            }
+        }
+    }
+}
+
+/// `abcd…(36)`: enough to tell keys apart, not enough to use one.
+pub fn mask(secret: &str) -> String {
+    let head: String = secret.chars().take(4).collect();
+    format!("{head}…({})", secret.chars().count())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupStatus {
+    Ok,
+    /// The platform refused the robot's credentials for good; deliveries stop until fixed.
+    Broken,
+}
+
+/// A registered group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub robot: Robot,
+    /// `default`, `off`, or a schedule such as `mon 09:00`.
+    pub reminder: String,
+    pub status: GroupStatus,
+    pub broken_reason: Option<String>,
+    pub last_delivery_at: Option<i64>,
+}
+
+/// A group to register.
+#[derive(Debug, Clone)]
+pub struct NewGroup {
+    pub name: String,
+    pub robot: Robot,
+}
+
+const COLUMNS: &str = "id, name, platform, webhook_key, access_token, secret, reminder, status, broken_reason, last_delivery_at";
+
+pub(super) fn from_row(row: &Row) -> rusqlite::Result<Group> {
+    from_row_at(row, 0)
+}
+
+/// A group read from the columns of `COLUMNS`, starting at `at` (for joins).
+pub(super) fn from_row_at(row: &Row, at: usize) -> rusqlite::Result<Group> {
+    let platform: String = row.get(at + 2)?;
+    let text = |i: usize| -> rusqlite::Result<String> {
+        Ok(row.get::<_, Option<String>>(at + i)?.unwrap_or_default())
+    };
+    let robot = if platform == "wecom" {
+        Robot::Wecom {
+            webhook_key: text(3)?,
+        }
+    } else {
+        Robot::Dingtalk {
+            access_token: text(4)?,
+            secret: text(5)?,
+        }
+    };
+    let status: String = row.get(at + 7)?;
+    Ok(Group {
+        id: row.get(at)?,
+        name: row.get(at + 1)?,
+        robot,
+        reminder: row.get(at + 6)?,
+        status: if status == "broken" {
+            GroupStatus::Broken
+        } else {
+            GroupStatus::Ok
+        },
+        broken_reason: row.get(at + 8)?,
+        last_delivery_at: row.get(at + 9)?,
+    })
+}
+
+impl Store {
+    /// Registers a group; names are unique and credentials must not be empty.
+    pub fn add_group(&self, group: &NewGroup) -> Result<Group> {
+        let name = group.name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("a group needs a name".into()));
+        }
+        let (key, token, secret) = match &group.robot {
+            Robot::Wecom { webhook_key } => (Some(webhook_key.as_str()), None, None),
+            Robot::Dingtalk {
+                access_token,
+                secret,
+            } => (None, Some(access_token.as_str()), Some(secret.as_str())),
+        };
+        if [key, token, secret]
+            .iter()
+            .flatten()
+            .any(|v| v.trim().is_empty())
+        {
+            return Err(StoreError::Invalid(
+                "the robot's key, token and secret must not be empty".into(),
+            ));
+        }
+        let db = self.lock();
+        let inserted = db.execute(
+            "INSERT INTO groups (name, platform, webhook_key, access_token, secret, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
+            params![name, group.robot.platform(), key, token, secret, now_ms()],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Invalid(format!(
+                "a group named `{name}` exists already"
+            )));
+        }
+        let id = db.last_insert_rowid();
+        drop(db);
+        self.group_by_id(id)
+    }
+
+    /// Every group, in the order they were registered.
+    pub fn groups(&self) -> Result<Vec<Group>> {
+        let db = self.lock();
+        let mut statement = db.prepare(&format!("SELECT {COLUMNS} FROM groups ORDER BY id"))?;
+        let groups = statement
+            .query_map([], from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(groups)
+    }
+
+    pub fn group(&self, name: &str) -> Result<Group> {
+        let db = self.lock();
+        db.query_row(
+            &format!("SELECT {COLUMNS} FROM groups WHERE name = ?1"),
+            [name],
+            from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("no group named `{name}`")))
+    }
+
+    pub fn group_by_id(&self, id: i64) -> Result<Group> {
+        let db = self.lock();
+        db.query_row(
+            &format!("SELECT {COLUMNS} FROM groups WHERE id = ?1"),
+            [id],
+            from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("no group with id {id}")))
+    }
+
+    /// Removes a group and what is still queued for it.
+    pub fn remove_group(&self, name: &str) -> Result<()> {
+        let removed = self
+            .lock()
+            .execute("DELETE FROM groups WHERE name = ?1", [name])?;
+        if removed == 0 {
+            return Err(StoreError::NotFound(format!("no group named `{name}`")));
+        }
+        Ok(())
+    }
+
+    /// Sets a group's reminder: `default`, `off` or a schedule (checked by the caller).
+    pub fn set_reminder(&self, name: &str, setting: &str) -> Result<()> {
+        let changed = self.lock().execute(
+            "UPDATE groups SET reminder = ?2 WHERE name = ?1",
+            params![name, setting],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("no group named `{name}`")));
+        }
+        Ok(())
+    }
+
+    /// Marks a group working again (after its credentials were fixed and a test succeeded).
+    pub fn mark_ok(&self, id: i64) -> Result<()> {
+        self.lock().execute(
+            "UPDATE groups SET status = 'ok', broken_reason = NULL WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wecom(name: &str) -> NewGroup {
+        NewGroup {
+            name: name.into(),
+            robot: Robot::Wecom {
+                webhook_key: "0123456789abcdef".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn groups_are_added_listed_and_removed_by_name() {
+        let store = Store::in_memory().unwrap();
+        let a = store.add_group(&wecom("甲律所")).unwrap();
+        let b = store
+            .add_group(&NewGroup {
+                name: "乙律所".into(),
+                robot: Robot::Dingtalk {
+                    access_token: "tok".into(),
+                    secret: "SECxyz".into(),
+                },
+            })
+            .unwrap();
+        assert_eq!(store.groups().unwrap(), vec![a.clone(), b]);
+        assert_eq!(a.status, GroupStatus::Ok);
+        assert_eq!(a.reminder, "default");
+        assert!(matches!(
+            store.add_group(&wecom("甲律所")),
+            Err(StoreError::Invalid(_))
+        ));
+        store.remove_group("甲律所").unwrap();
+        assert!(matches!(
+            store.group("甲律所"),
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.remove_group("甲律所"),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn empty_credentials_are_refused_and_secrets_are_masked() {
+        let store = Store::in_memory().unwrap();
+        let empty = NewGroup {
+            name: "x".into(),
+            robot: Robot::Wecom {
+                webhook_key: " ".into(),
+            },
+        };
+        assert!(matches!(
+            store.add_group(&empty),
+            Err(StoreError::Invalid(_))
+        ));
+        let masked = Robot::Dingtalk {
+            access_token: "abcdefgh".into(),
+            secret: "SEC12345678".into(),
+        }
+        .masked();
+        assert_eq!(masked, "token abcd…(8) secret SEC1…(11)");
+        assert!(!masked.contains("efgh") && !masked.contains("5678"));
+    }
+}
