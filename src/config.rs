@@ -32,11 +32,8 @@ impl fmt::Debug for Secret {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file cannot be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {error}")]
+    Read { path: String, error: String },
     /// Malformed TOML, an unknown key or a value of the wrong type.
     #[error("{0}")]
     Toml(#[from] toml::de::Error),
@@ -222,11 +219,18 @@ fn default_heartbeat() -> u64 {
 impl Config {
     /// Reads a configuration file and applies the environment's secrets.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.display().to_string(),
-            source,
+            error: error.to_string(),
         })?;
-        Config::parse(&text, |name| std::env::var(name).ok())
+        let mut config = Config::parse(&text, |name| std::env::var(name).ok())?;
+        let beside = path.parent().unwrap_or(Path::new("."));
+        config.storage.path = Some(match config.storage.path.take() {
+            Some(p) if p.is_relative() => beside.join(p),
+            Some(p) => p,
+            None => beside.join("lawbot.db"),
+        });
+        Ok(config)
     }
 
     /// Parses a configuration; `env` looks up environment variables (injected so tests pin them).

@@ -5,8 +5,10 @@
 //! the regulation text and the lexicon under `lexicon/` (compiled in, or an edited copy from a folder).
 //! [`reply`] renders its answers as the text a group sees; [`eval`] scores it on a question file.
 
+pub mod admin;
 pub mod bot;
 pub mod config;
+pub mod delivery;
 pub mod engine;
 pub mod eval;
 pub mod lexicon;

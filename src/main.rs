@@ -63,6 +63,61 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Register, list, test and remove the groups that receive broadcasts and reminders.
+    Group {
+        #[arg(long, value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: GroupAction,
+    },
+    /// Send an announcement to every group (or the ones named), or show a broadcast's delivery.
+    #[command(args_conflicts_with_subcommands = true)]
+    Broadcast {
+        #[arg(long, value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        /// The announcement (markdown).
+        #[arg(long, conflicts_with = "file")]
+        text: Option<String>,
+        /// Read the announcement from a file.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[arg(long, default_value = "巴州区司法局通知")]
+        title: String,
+        /// Only these groups (repeatable); default: all.
+        #[arg(long = "group", value_name = "NAME")]
+        groups: Vec<String>,
+        #[command(subcommand)]
+        action: Option<BroadcastAction>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupAction {
+    /// Register a group by its robot: WeCom webhook key, or DingTalk access token and secret.
+    Add {
+        #[arg(long, value_parser = ["wecom", "dingtalk"])]
+        platform: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        webhook_key: Option<String>,
+        #[arg(long)]
+        access_token: Option<String>,
+        #[arg(long)]
+        secret: Option<String>,
+    },
+    /// List the groups, their status and last delivery (secrets masked).
+    List,
+    /// Remove a group and what is still queued for it.
+    Remove { name: String },
+    /// Send a test message to a group now.
+    Test { name: String },
+}
+
+#[derive(Subcommand)]
+enum BroadcastAction {
+    /// The delivery report of a broadcast.
+    Status { id: i64 },
 }
 
 fn main() -> ExitCode {
@@ -90,6 +145,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
         let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
         runtime.block_on(lawbot::service::run(config, engine))?;
         return Ok(ExitCode::SUCCESS);
+    }
+    match &cli.command {
+        Command::Group { config, action } => return group(config.as_deref(), action),
+        Command::Broadcast {
+            config,
+            text,
+            file,
+            title,
+            groups,
+            action,
+        } => {
+            return broadcast(
+                config.as_deref(),
+                text.as_deref(),
+                file.as_deref(),
+                title,
+                groups,
+                action.as_ref(),
+            );
+        }
+        _ => {}
     }
     let engine = load(cli.lexicon.as_deref())?;
     match cli.command {
@@ -176,7 +252,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Serve { .. } => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Group { .. } | Command::Broadcast { .. } => {
+            unreachable!("handled above")
+        }
         Command::Check => {
             let concepts = &engine.lexicon.concepts;
             let expressions: usize = concepts.iter().map(|c| c.expressions.len()).sum();
@@ -205,6 +283,85 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The configuration of an admin command: `--config FILE`, or defaults (database `lawbot.db` here).
+fn admin_config(path: Option<&std::path::Path>) -> Result<lawbot::config::Config> {
+    match path {
+        Some(p) => lawbot::config::Config::load(p).with_context(|| format!("{}", p.display())),
+        None => lawbot::config::Config::parse("", |_| None).context("the default configuration"),
+    }
+}
+
+fn group(config: Option<&std::path::Path>, action: &GroupAction) -> Result<ExitCode> {
+    let config = admin_config(config)?;
+    let store = lawbot::admin::open_store(&config)?;
+    match action {
+        GroupAction::Add {
+            platform,
+            name,
+            webhook_key,
+            access_token,
+            secret,
+        } => {
+            let new = lawbot::admin::new_group(
+                platform,
+                name,
+                webhook_key.clone(),
+                access_token.clone(),
+                secret.clone(),
+            )?;
+            let group = store.add_group(&new)?;
+            println!(
+                "added group {} ({}, {})",
+                group.name,
+                group.robot.platform(),
+                group.robot.masked()
+            );
+        }
+        GroupAction::List => print!("{}", lawbot::admin::group_table(&store.groups()?)),
+        GroupAction::Remove { name } => {
+            store.remove_group(name)?;
+            println!("removed group {name}");
+        }
+        GroupAction::Test { name } => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let runtime = tokio::runtime::Runtime::new()?;
+            println!(
+                "{}",
+                runtime.block_on(lawbot::admin::test_group(&store, &config, name))?
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn broadcast(
+    config: Option<&std::path::Path>,
+    text: Option<&str>,
+    file: Option<&std::path::Path>,
+    title: &str,
+    groups: &[String],
+    action: Option<&BroadcastAction>,
+) -> Result<ExitCode> {
+    let config = admin_config(config)?;
+    let store = lawbot::admin::open_store(&config)?;
+    if let Some(BroadcastAction::Status { id }) = action {
+        print!("{}", lawbot::admin::report(&store, *id)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let body = match (text, file) {
+        (Some(t), _) => t.to_string(),
+        (None, Some(f)) => {
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?
+        }
+        (None, None) => bail!("give the announcement with --text or --file"),
+    };
+    let (id, count) = lawbot::admin::broadcast(&store, title, &body, groups)?;
+    println!(
+        "broadcast {id} queued for {count} groups; `lawbot serve` delivers it (see `lawbot broadcast status {id}`)"
+    );
     Ok(ExitCode::SUCCESS)
 }
 

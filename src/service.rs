@@ -8,10 +8,13 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::admin;
 use crate::bot::{Bot, SystemClock};
 use crate::config::Config;
+use crate::delivery::{Sender, Worker, WorkerConfig};
 use crate::engine::Engine;
 use crate::server::{AppState, app};
+use crate::store::Store;
 use crate::stream;
 
 /// A running service: where it listens, and how to stop it.
@@ -63,6 +66,21 @@ pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Runnin
             stopped.clone(),
         )));
     }
+    let store = Arc::new(match &config.storage.path {
+        Some(path) => Store::open(path).with_context(|| format!("opening {}", path.display()))?,
+        None => Store::in_memory()?,
+    });
+    let worker = Worker::new(
+        store,
+        Sender::new(admin::endpoints(&config)),
+        WorkerConfig {
+            per_window: config.outbox.per_minute,
+            window: Duration::from_secs(config.outbox.window_seconds),
+            poll: Duration::from_millis(config.outbox.poll_ms),
+            concurrency: 8,
+        },
+    );
+    connections.push(tokio::spawn(worker.run(stopped.clone())));
     tracing::info!(%addr, wecom = config.wecom.is_some(), dingtalk = config.dingtalk.is_some(), "lawbot serving");
     let mut until_stopped = stopped.clone();
     let task = tokio::spawn(async move {

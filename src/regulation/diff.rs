@@ -115,17 +115,34 @@ pub fn diff(old: &Regulation, new: &Regulation) -> Vec<Change> {
         id: old[o].id,
         text: old[o].text.clone(),
     };
-    let mut changes: Vec<Change> = removed[0].iter().map(|&o| removal(o)).collect();
+    // Between two paired clauses, removed and added ones are merged by number, removed first
+    // on a tie: a replaced item reads "删除（六）, 新增（六）", and a removed article comes after
+    // the items added to the article before it.
+    let mut changes = Vec::with_capacity(new.len() + old.len());
+    let mut pending = removed[0].iter().peekable();
     for (n, clause) in new.iter().enumerate() {
-        changes.push(match partner[n] {
-            None => Change::Added {
-                id: clause.id,
-                text: clause.text.clone(),
-            },
-            Some(o) => compare(&old[o], clause),
-        });
-        changes.extend(removed[n + 1].iter().map(|&o| removal(o)));
+        match partner[n] {
+            Some(o) => {
+                changes.extend(pending.by_ref().map(|&o| removal(o)));
+                changes.push(compare(&old[o], clause));
+                pending = removed[n + 1].iter().peekable();
+            }
+            None => {
+                while let Some(&&o) = pending.peek() {
+                    if old[o].id > clause.id {
+                        break;
+                    }
+                    changes.push(removal(o));
+                    pending.next();
+                }
+                changes.push(Change::Added {
+                    id: clause.id,
+                    text: clause.text.clone(),
+                });
+            }
+        }
     }
+    changes.extend(pending.map(|&o| removal(o)));
     changes
 }
 
@@ -239,14 +256,23 @@ impl Piece {
             }
         }
     }
+
+    /// Whether the change deletes and inserts something (false for common text).
+    fn sides(&self) -> (bool, bool) {
+        match self {
+            Piece::Same(_) => (false, false),
+            Piece::Changed { deleted, inserted } => (!deleted.is_empty(), !inserted.is_empty()),
+        }
+    }
 }
 
 /// `new` with the words deleted from `old` as `[-…-]` and the words inserted as `{+…+}`.
 ///
-/// The character diff is grouped into phrases: a stretch of common text between two changes is
-/// folded into them when it is no longer than either (as diff-match-patch's semantic cleanup
-/// does), so "馈赠礼品" → "赠送财物" reads as one replaced phrase, not as a shared "赠" between
-/// scattered single characters.
+/// The character diff is grouped into phrases: a stretch of common text between two changes that
+/// together delete and insert something is folded into them when it is no longer than either
+/// (as diff-match-patch's semantic cleanup does), so "馈赠礼品" → "赠送财物" reads as one
+/// replaced phrase, not as a shared "赠" between scattered single characters. Common text
+/// between two insertions (or two deletions) stays: "请求{+违规+}采取{+或者解除+}保全措施".
 fn mark(old: &str, new: &str) -> String {
     let diff = TextDiff::from_chars(old, new);
     let mut pieces: Vec<Piece> = Vec::new();
@@ -274,7 +300,11 @@ fn mark(old: &str, new: &str) -> String {
         let short = match &pieces[i] {
             Piece::Same(text) => {
                 let len = text.chars().count();
-                len <= pieces[i - 1].weight() && len <= pieces[i + 1].weight()
+                let ((d1, i1), (d2, i2)) = (pieces[i - 1].sides(), pieces[i + 1].sides());
+                (d1 || d2)
+                    && (i1 || i2)
+                    && len <= pieces[i - 1].weight()
+                    && len <= pieces[i + 1].weight()
             }
             Piece::Changed { .. } => false,
         };

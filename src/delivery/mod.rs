@@ -1,0 +1,21 @@
+//! Delivering the outbox: split long messages, send to group robots, obey their rate limits.
+
+mod send;
+mod split;
+mod worker;
+
+pub use send::{Endpoints, Sender, classify};
+pub use split::{part_limit, split};
+pub use worker::{Worker, WorkerConfig};
+
+use crate::store::{Group, Queued};
+
+/// The queued form of a message for one group: split for its platform, parts numbered.
+pub fn queued(group: &Group, title: &str, body: &str, dedup_key: Option<String>) -> Queued {
+    Queued {
+        group_id: group.id,
+        title: title.to_string(),
+        parts: split(body, part_limit(&group.robot)),
+        dedup_key,
+    }
+}
