@@ -183,3 +183,114 @@ pub fn format_ms(ms: i64) -> String {
         Err(_) => "-".into(),
     }
 }
+
+/// `lawbot remind preview`: the next reminders, when they go out (Shanghai time) and where.
+pub fn remind_preview(
+    store: &Store,
+    engine: &crate::engine::Engine,
+    default: crate::remind::ReminderSetting,
+    weeks: usize,
+    from: jiff::Timestamp,
+) -> Result<String, StoreError> {
+    use crate::remind::{self, ReminderSetting};
+    let topics = remind::topics(&engine.regulation);
+    let groups = store.groups()?;
+    let mut rows: Vec<(jiff::Timestamp, String, String, String)> = Vec::new();
+    let mut off: Vec<String> = Vec::new();
+    let mut add = |schedule: remind::Schedule, who: String| {
+        for up in remind::preview(&schedule, from, weeks, &topics) {
+            rows.push((
+                up.slot,
+                up.week.to_string(),
+                up.topic.citation(),
+                who.clone(),
+            ));
+        }
+    };
+    if let Some(schedule) = default.schedule().filter(|_| groups.is_empty()) {
+        add(schedule, "(no groups yet)".into());
+    }
+    for g in &groups {
+        let setting = match g.reminder.as_str() {
+            "default" => default,
+            own => own.parse().unwrap_or(default),
+        };
+        match setting {
+            ReminderSetting::Off => off.push(g.name.clone()),
+            ReminderSetting::At(schedule) => add(schedule, g.name.clone()),
+        }
+    }
+    rows.sort();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<9} {:<20} {:<22} groups",
+        "week", "time (Shanghai)", "topic"
+    );
+    let mut i = 0;
+    while i < rows.len() {
+        let (slot, week, topic, _) = &rows[i];
+        let mut names = Vec::new();
+        while i < rows.len() && rows[i].0 == *slot && rows[i].2 == *topic {
+            names.push(rows[i].3.clone());
+            i += 1;
+        }
+        let time = slot
+            .to_zoned(remind::time_zone())
+            .strftime("%Y-%m-%d %a %H:%M")
+            .to_string();
+        let _ = writeln!(out, "{week:<9} {time:<20} {topic:<22} {}", names.join(", "));
+    }
+    if !off.is_empty() {
+        let _ = writeln!(out, "reminders off: {}", off.join(", "));
+    }
+    Ok(out)
+}
+
+/// `lawbot stats`: questions per clause and per week, and recent questions no clause matched.
+pub fn stats_report(
+    store: &Store,
+    engine: &crate::engine::Engine,
+    weeks: i64,
+) -> Result<String, StoreError> {
+    let since = now_ms() - weeks * 7 * 24 * 3600 * 1000;
+    let week_of = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map_or("-".into(), |t| crate::remind::WeekKey::of(t).to_string())
+    };
+    let stats = store.stats(since, week_of)?;
+    let mut out = format!(
+        "questions in the last {weeks} weeks: {}\n\nby week:\n",
+        stats.total
+    );
+    for (week, n) in &stats.by_week {
+        let _ = writeln!(
+            out,
+            "  {week}  {n:>5}  {}",
+            "█".repeat((*n as usize).min(60))
+        );
+    }
+    out.push_str("\nmost asked clauses (first match):\n");
+    for (id, n) in stats.by_clause.iter().take(20) {
+        let citation = id
+            .parse::<crate::regulation::ClauseId>()
+            .map(|c| c.citation())
+            .unwrap_or_else(|_| id.clone());
+        let summary = id
+            .parse()
+            .ok()
+            .and_then(|c| engine.lexicon.summaries.get(&c))
+            .map_or("", String::as_str);
+        let _ = writeln!(
+            out,
+            "  {n:>5}  {citation}  {}",
+            summary.chars().take(30).collect::<String>()
+        );
+    }
+    out.push_str("\nrecent questions no clause matched (to widen the lexicon):\n");
+    for q in &stats.not_covered {
+        let _ = writeln!(out, "  · {q}");
+    }
+    out.push_str("\nStored: time, platform, group, matched clauses and score — never who asked; the text only when nothing matched.\n");
+    Ok(out)
+}

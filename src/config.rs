@@ -70,6 +70,46 @@ pub struct Config {
     /// The admin API (groups, broadcasts) for the bureau's tools.
     #[serde(default)]
     pub admin: AdminConfig,
+    #[serde(default)]
+    pub reminders: RemindersConfig,
+    #[serde(default)]
+    pub questions: QuestionsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemindersConfig {
+    /// Every group's weekly reminder unless the group sets its own: `mon 09:00` (Asia/Shanghai), or `off`.
+    pub default: String,
+    /// How late a reminder may still go out after the process was down, in hours.
+    pub grace_hours: u32,
+}
+
+impl Default for RemindersConfig {
+    fn default() -> Self {
+        RemindersConfig {
+            default: "mon 09:00".into(),
+            grace_hours: 12,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuestionsConfig {
+    /// Log answered questions (time, platform, group, clauses, score; never who asked).
+    pub log: bool,
+    /// Days a logged question is kept.
+    pub retention_days: u32,
+}
+
+impl Default for QuestionsConfig {
+    fn default() -> Self {
+        QuestionsConfig {
+            log: true,
+            retention_days: 180,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -291,6 +331,17 @@ impl Config {
                     "LAWBOT_WECOM_LONG_CONNECTION_SECRET",
                 )?;
             }
+        }
+        if let Err(e) = self
+            .reminders
+            .default
+            .parse::<crate::remind::ReminderSetting>()
+        {
+            return Err(ConfigError::Invalid {
+                section: "reminders",
+                key: "default",
+                message: e.to_string(),
+            });
         }
         if self.outbox.per_minute == 0 || self.outbox.window_seconds == 0 {
             return Err(ConfigError::Invalid {

@@ -70,6 +70,25 @@ enum Command {
         #[command(subcommand)]
         action: GroupAction,
     },
+    /// Weekly reminders: what goes where and when.
+    Remind {
+        #[arg(long, value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: RemindAction,
+    },
+    /// Questions asked per clause and per week, and the ones no clause matched.
+    Stats {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 12)]
+        weeks: i64,
+    },
+    /// Compare a new version of the regulation text with the current one, clause by clause.
+    Regulation {
+        #[command(subcommand)]
+        action: RegulationAction,
+    },
     /// Send an announcement to every group (or the ones named), or show a broadcast's delivery.
     #[command(args_conflicts_with_subcommands = true)]
     Broadcast {
@@ -112,6 +131,23 @@ enum GroupAction {
     Remove { name: String },
     /// Send a test message to a group now.
     Test { name: String },
+    /// Set a group's weekly reminder: `default`, `off`, or a day and time such as `tue 18:30`.
+    Reminder { name: String, setting: String },
+}
+
+#[derive(Subcommand)]
+enum RemindAction {
+    /// The next weeks' reminders: time (Asia/Shanghai), topic, groups.
+    Preview {
+        #[arg(long, default_value_t = 4)]
+        weeks: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegulationAction {
+    /// What changed: added, removed, reworded, renumbered clauses, with the changed words marked.
+    Diff { new: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +204,50 @@ fn run(cli: Cli) -> Result<ExitCode> {
         _ => {}
     }
     let engine = load(cli.lexicon.as_deref())?;
+    match &cli.command {
+        Command::Remind {
+            config,
+            action: RemindAction::Preview { weeks },
+        } => {
+            let config = admin_config(config.as_deref())?;
+            let store = lawbot::admin::open_store(&config)?;
+            let default = config.reminders.default.parse()?;
+            print!(
+                "{}",
+                lawbot::admin::remind_preview(
+                    &store,
+                    &engine,
+                    default,
+                    *weeks,
+                    jiff::Timestamp::now()
+                )?
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Stats { config, weeks } => {
+            let config = admin_config(config.as_deref())?;
+            let store = lawbot::admin::open_store(&config)?;
+            print!("{}", lawbot::admin::stats_report(&store, &engine, *weeks)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Regulation {
+            action: RegulationAction::Diff { new },
+        } => {
+            let text = std::fs::read_to_string(new)
+                .with_context(|| format!("reading {}", new.display()))?;
+            let new_version = lawbot::regulation::Regulation::parse(&text)
+                .with_context(|| format!("{}", new.display()))?;
+            print!(
+                "{}",
+                lawbot::regulation::render(&lawbot::regulation::diff(
+                    &engine.regulation,
+                    &new_version
+                ))
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     match cli.command {
         Command::Ask {
             question,
@@ -252,9 +332,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Serve { .. } | Command::Group { .. } | Command::Broadcast { .. } => {
-            unreachable!("handled above")
-        }
+        Command::Serve { .. }
+        | Command::Group { .. }
+        | Command::Broadcast { .. }
+        | Command::Remind { .. }
+        | Command::Stats { .. }
+        | Command::Regulation { .. } => unreachable!("handled above"),
         Command::Check => {
             let concepts = &engine.lexicon.concepts;
             let expressions: usize = concepts.iter().map(|c| c.expressions.len()).sum();
@@ -321,6 +404,13 @@ fn group(config: Option<&std::path::Path>, action: &GroupAction) -> Result<ExitC
             );
         }
         GroupAction::List => print!("{}", lawbot::admin::group_table(&store.groups()?)),
+        GroupAction::Reminder { name, setting } => {
+            if setting != "default" {
+                setting.parse::<lawbot::remind::ReminderSetting>()?;
+            }
+            store.set_reminder(name, setting)?;
+            println!("{name}: weekly reminder {setting}");
+        }
         GroupAction::Remove { name } => {
             store.remove_group(name)?;
             println!("removed group {name}");

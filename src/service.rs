@@ -11,11 +11,13 @@ use tokio::sync::watch;
 use crate::admin;
 use crate::bot::{Bot, SystemClock};
 use crate::config::Config;
-use crate::delivery::{Sender, Worker, WorkerConfig};
+use crate::delivery::{Reminders, Sender, Worker, WorkerConfig};
 use crate::engine::Engine;
+use crate::remind::ReminderSetting;
 use crate::server::{AppState, app};
 use crate::store::Store;
 use crate::stream;
+use jiff::SignedDuration;
 
 /// A running service: where it listens, and how to stop it.
 pub struct Running {
@@ -35,12 +37,20 @@ impl Running {
 /// Starts everything the configuration enables and returns once the listener is bound.
 pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Running> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let bot = Arc::new(Bot::new(
-        engine,
+    let store = Arc::new(match &config.storage.path {
+        Some(path) => Store::open(path).with_context(|| format!("opening {}", path.display()))?,
+        None => Store::in_memory()?,
+    });
+    let mut bot = Bot::new(
+        engine.clone(),
         Duration::from_secs(config.server.dedup_seconds),
         config.server.rate_limit_per_minute,
         Arc::new(SystemClock),
-    ));
+    );
+    if config.questions.log {
+        bot = bot.with_question_log(store.clone());
+    }
+    let bot = Arc::new(bot);
     let state = AppState::new(bot.clone(), config.clone())?;
     let listener = TcpListener::bind(config.server.listen)
         .await
@@ -66,12 +76,8 @@ pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Runnin
             stopped.clone(),
         )));
     }
-    let store = Arc::new(match &config.storage.path {
-        Some(path) => Store::open(path).with_context(|| format!("opening {}", path.display()))?,
-        None => Store::in_memory()?,
-    });
     let worker = Worker::new(
-        store,
+        store.clone(),
         Sender::new(admin::endpoints(&config)),
         WorkerConfig {
             per_window: config.outbox.per_minute,
@@ -81,6 +87,19 @@ pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Runnin
         },
     );
     connections.push(tokio::spawn(worker.run(stopped.clone())));
+    let default: ReminderSetting = config
+        .reminders
+        .default
+        .parse()
+        .context("[reminders] default")?;
+    let grace = SignedDuration::from_hours(i64::from(config.reminders.grace_hours));
+    let reminders = Reminders::new(store.clone(), engine, default, grace);
+    connections.push(tokio::spawn(reminders.run(stopped.clone())));
+    connections.push(tokio::spawn(expire_questions(
+        store,
+        config.questions.retention_days,
+        stopped.clone(),
+    )));
     tracing::info!(%addr, wecom = config.wecom.is_some(), dingtalk = config.dingtalk.is_some(), "lawbot serving");
     let mut until_stopped = stopped.clone();
     let task = tokio::spawn(async move {
@@ -97,6 +116,22 @@ pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Runnin
         Ok(())
     });
     Ok(Running { addr, stop, task })
+}
+
+/// Deletes logged questions older than the retention period, hourly.
+async fn expire_questions(store: Arc<Store>, retention_days: u32, mut stop: watch::Receiver<bool>) {
+    let retention_ms = i64::from(retention_days) * 24 * 3600 * 1000;
+    loop {
+        match store.expire_questions(crate::store::now_ms() - retention_ms) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired logged questions"),
+            Err(e) => tracing::warn!(error = %e, "cannot expire logged questions"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 /// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.

@@ -15,6 +15,7 @@ use jiff::civil::Date;
 
 use crate::engine::{Answer, Engine};
 use crate::reply;
+use crate::store::{LoggedQuestion, Store};
 
 /// The platform a message came from; it decides the markdown dialect and size limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +38,8 @@ pub enum Content {
 pub struct Incoming<'a> {
     pub platform: Platform,
     pub message_id: &'a str,
+    /// The group (or 1:1 chat) it was sent in; logged with the question, unlike the sender.
+    pub conversation: &'a str,
     pub sender: &'a str,
     pub content: Content,
 }
@@ -95,6 +98,7 @@ pub struct Bot {
     dedup: Dedup,
     limiter: RateLimiter,
     clock: Arc<dyn Clock>,
+    log: Option<Arc<Store>>,
 }
 
 impl Bot {
@@ -109,7 +113,14 @@ impl Bot {
             dedup: Dedup::new(dedup_window),
             limiter: RateLimiter::new(questions_per_minute),
             clock,
+            log: None,
         }
+    }
+
+    /// Logs every answered question in `store` (time, platform, group, clauses, score; never who).
+    pub fn with_question_log(mut self, store: Arc<Store>) -> Self {
+        self.log = Some(store);
+        self
     }
 
     pub fn engine(&self) -> &Engine {
@@ -142,11 +153,42 @@ impl Bot {
             return Outcome::Reply(plain(SLOW_DOWN));
         }
         let answer = self.engine.answer(question);
+        self.log(message, question, &answer);
         let text = reply::render(&self.engine, &answer, self.clock.today());
         Outcome::Reply(Reply {
             markdown: fit(&to_markup(&text, markup), markup),
             answer: Some(answer),
         })
+    }
+}
+
+impl Bot {
+    fn log(&self, message: &Incoming, question: &str, answer: &Answer) {
+        let Some(store) = &self.log else { return };
+        let intent = serde_json::to_value(answer.intent)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
+        let entry = LoggedQuestion {
+            platform: match message.platform {
+                Platform::Wecom => "wecom".into(),
+                Platform::Dingtalk => "dingtalk".into(),
+            },
+            conversation: Some(message.conversation.to_string()).filter(|c| !c.is_empty()),
+            intent: intent.unwrap_or_default(),
+            clauses: answer
+                .matches
+                .iter()
+                .map(|m| m.id.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            score: answer.matches.first().map(|m| f64::from(m.score)),
+            // The text only when nothing matched: what the bureau needs to widen the lexicon.
+            question: (answer.intent == crate::Intent::NotCovered)
+                .then(|| question.trim().to_string()),
+        };
+        if let Err(e) = store.log_question(&entry) {
+            tracing::warn!(error = %e, "cannot log a question");
+        }
     }
 }
 
@@ -182,9 +224,28 @@ mod tests {
         Incoming {
             platform: Platform::Wecom,
             message_id: id,
+            conversation: "chat",
             sender,
             content: Content::Text(q.into()),
         }
+    }
+
+    #[test]
+    fn questions_are_logged_without_the_sender() {
+        let (bot, _) = bot(10);
+        let store = Arc::new(Store::in_memory().unwrap());
+        let bot = bot.with_question_log(store.clone());
+        bot.handle(&text("q1", "zhangsan", "承办法官想借我的车开两天"));
+        bot.handle(&text("q2", "zhangsan", "律师证丢了怎么补办"));
+        let stats = store.stats(0, |_| "w".into()).unwrap();
+        assert_eq!(stats.by_clause[0].0, "12.23");
+        assert_eq!(stats.not_covered, vec!["律师证丢了怎么补办".to_string()]);
+        let dump: String = store.lock().query_row(
+            "SELECT group_concat(coalesce(conversation,'') || platform || coalesce(question,''), '|') FROM questions",
+            [],
+            |r| r.get(0),
+        ).unwrap();
+        assert!(!dump.contains("zhangsan"), "{dump}");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Delivering the outbox: split long messages, send to group robots, obey their rate limits.
 
+mod reminders;
 mod send;
 mod split;
 mod worker;
 
+pub use reminders::{Checked, Reminders};
 pub use send::{Endpoints, Sender, classify};
 pub use split::{part_limit, split};
 pub use worker::{Worker, WorkerConfig};

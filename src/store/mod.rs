@@ -1,10 +1,13 @@
-//! The embedded SQLite database: groups, the outbox and its delivery attempts, and their migrations.
+//! The embedded SQLite database: groups, the outbox, reminders, the question log, and migrations.
 
 mod groups;
 mod outbox;
+mod questions;
+mod reminders;
 
 pub use groups::{Group, GroupStatus, NewGroup, Robot};
 pub use outbox::{Delivery, OutboxItem, Outcome, Queued};
+pub use questions::{LoggedQuestion, Stats};
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -80,6 +83,25 @@ const MIGRATIONS: &[&str] = &[
         message TEXT
     );
     CREATE INDEX attempts_by_group ON attempts (group_id, at);",
+    // 2: weekly reminders done per group and week; the question log (never who asked).
+    "CREATE TABLE reminders (
+        group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        week TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'skipped')),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (group_id, week)
+    );
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        conversation TEXT,
+        intent TEXT NOT NULL,
+        clauses TEXT NOT NULL,
+        score REAL,
+        question TEXT
+    );
+    CREATE INDEX questions_at ON questions (at);",
 ];
 
 /// The database, shared by the CLI, the admin API and the delivery worker.

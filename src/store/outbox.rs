@@ -306,7 +306,7 @@ impl Store {
     }
 }
 
-fn insert(
+pub(super) fn insert(
     tx: &rusqlite::Transaction,
     broadcast: Option<i64>,
     message: &Queued,

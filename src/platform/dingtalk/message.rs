@@ -70,6 +70,7 @@ impl DingtalkMessage {
         Some(Incoming {
             platform: Platform::Dingtalk,
             message_id: &self.msg_id,
+            conversation: self.conversation_id.as_deref().unwrap_or(""),
             sender,
             content,
         })

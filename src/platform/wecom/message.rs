@@ -79,6 +79,7 @@ impl WecomMessage {
         Some(Incoming {
             platform: Platform::Wecom,
             message_id: &self.msgid,
+            conversation: self.chatid.as_deref().unwrap_or(""),
             sender,
             content,
         })
