@@ -294,3 +294,40 @@ pub fn stats_report(
     out.push_str("\nStored: time, platform, group, matched clauses and score — never who asked; the text only when nothing matched.\n");
     Ok(out)
 }
+
+/// `lawbot regulation versions`: the built-in text and every published version, the one in effect marked.
+pub fn versions_table(
+    store: &Store,
+    builtin: &crate::engine::Engine,
+    today: &str,
+) -> Result<String, StoreError> {
+    let active = store.active_version(today)?.map(|v| v.id);
+    let mark = |in_effect: bool| if in_effect { "  ← in effect" } else { "" };
+    let m = &builtin.metadata;
+    let mut out = format!(
+        "{:<8} {:<11} {:<11} {:<10} summary\n",
+        "version", "effective", "expires", "status"
+    );
+    let _ = writeln!(
+        out,
+        "{:<8} {:<11} {:<11} {:<10} built-in text{}",
+        "0",
+        m.effective.to_string(),
+        m.expires.map_or("-".into(), |d| d.to_string()),
+        m.status,
+        mark(active.is_none())
+    );
+    for v in store.versions()? {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<11} {:<11} {:<10} {}{}",
+            v.id,
+            v.effective,
+            v.expires.as_deref().unwrap_or("-"),
+            v.status,
+            v.summary,
+            mark(Some(v.id) == active)
+        );
+    }
+    Ok(out)
+}

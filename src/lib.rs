@@ -14,6 +14,7 @@ pub mod eval;
 pub mod lexicon;
 pub mod numerals;
 pub mod platform;
+pub mod publish;
 pub mod regulation;
 pub mod remind;
 pub mod reply;

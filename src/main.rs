@@ -148,6 +148,25 @@ enum RemindAction {
 enum RegulationAction {
     /// What changed: added, removed, reworded, renumbered clauses, with the changed words marked.
     Diff { new: PathBuf },
+    /// Check a new text against the lexicon, store it as the version in effect from DATE, and queue
+    /// a change notice to every group.
+    Publish {
+        new: PathBuf,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        effective: Date,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires: Option<Date>,
+        /// e.g. 试行, 正式施行 (default: the current version's).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// The published versions, and which one is in effect today.
+    Versions {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,7 +198,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )
             .init();
         let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-        runtime.block_on(lawbot::service::run(config, engine))?;
+        runtime.block_on(lawbot::service::run(
+            config,
+            engine,
+            source(cli.lexicon.as_deref())?,
+        ))?;
         return Ok(ExitCode::SUCCESS);
     }
     match &cli.command {
@@ -228,6 +251,60 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = admin_config(config.as_deref())?;
             let store = lawbot::admin::open_store(&config)?;
             print!("{}", lawbot::admin::stats_report(&store, &engine, *weeks)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Regulation {
+            action:
+                RegulationAction::Publish {
+                    new,
+                    effective,
+                    expires,
+                    status,
+                    config,
+                },
+        } => {
+            let config = admin_config(config.as_deref())?;
+            let store = lawbot::admin::open_store(&config)?;
+            let base = source(cli.lexicon.as_deref())?;
+            let (current, _) = lawbot::publish::engine_in_effect(
+                &store,
+                &base,
+                std::sync::Arc::new(engine),
+                today_in_china(),
+            )?;
+            let text = std::fs::read_to_string(new)
+                .with_context(|| format!("reading {}", new.display()))?;
+            let published = lawbot::publish::publish(
+                &store,
+                &base,
+                &current,
+                &text,
+                *effective,
+                *expires,
+                status.as_deref(),
+            )?;
+            print!("{}", published.report);
+            println!(
+                "published as version {}, in effect from {effective}",
+                published.version
+            );
+            match published.broadcast {
+                Some(id) => println!(
+                    "change notice queued as broadcast {id} (lawbot broadcast status {id})"
+                ),
+                None => println!("no groups registered: no change notice queued"),
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Regulation {
+            action: RegulationAction::Versions { config },
+        } => {
+            let config = admin_config(config.as_deref())?;
+            let store = lawbot::admin::open_store(&config)?;
+            print!(
+                "{}",
+                lawbot::admin::versions_table(&store, &engine, &today_in_china().to_string())?
+            );
             return Ok(ExitCode::SUCCESS);
         }
         Command::Regulation {
@@ -453,6 +530,14 @@ fn broadcast(
         "broadcast {id} queued for {count} groups; `lawbot serve` delivers it (see `lawbot broadcast status {id}`)"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The built-in regulation and lexicon, or an edited copy from `--lexicon DIR`.
+fn source(dir: Option<&std::path::Path>) -> Result<Source> {
+    match dir {
+        None => Ok(Source::builtin()),
+        Some(dir) => Source::from_dir(dir).with_context(|| format!("reading {}", dir.display())),
+    }
 }
 
 fn load(dir: Option<&std::path::Path>) -> Result<Engine> {

@@ -9,10 +9,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::admin;
-use crate::bot::{Bot, SystemClock};
+use crate::bot::{Bot, Clock, SystemClock};
 use crate::config::Config;
 use crate::delivery::{Reminders, Sender, Worker, WorkerConfig};
 use crate::engine::Engine;
+use crate::lexicon::Source;
+use crate::publish;
 use crate::remind::ReminderSetting;
 use crate::server::{AppState, app};
 use crate::store::Store;
@@ -34,13 +36,31 @@ impl Running {
     }
 }
 
-/// Starts everything the configuration enables and returns once the listener is bound.
+/// Starts everything the configuration enables and returns once the listener is bound, answering
+/// from the built-in lexicon (or a published version of the regulation in effect).
 pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Running> {
+    start_with(config, engine, Source::builtin()).await
+}
+
+/// [`start`] with the lexicon `engine` was loaded from (published versions are checked against it).
+pub async fn start_with(
+    config: Config,
+    base_engine: Arc<Engine>,
+    base: Source,
+) -> anyhow::Result<Running> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let store = Arc::new(match &config.storage.path {
         Some(path) => Store::open(path).with_context(|| format!("opening {}", path.display()))?,
         None => Store::in_memory()?,
     });
+    let today = SystemClock.today();
+    let (engine, version) = publish::engine_in_effect(&store, &base, base_engine.clone(), today)?;
+    if let Some(id) = version {
+        tracing::info!(
+            version = id,
+            "answering from a published version of the regulation"
+        );
+    }
     let mut bot = Bot::new(
         engine.clone(),
         Duration::from_secs(config.server.dedup_seconds),
@@ -93,7 +113,15 @@ pub async fn start(config: Config, engine: Arc<Engine>) -> anyhow::Result<Runnin
         .parse()
         .context("[reminders] default")?;
     let grace = SignedDuration::from_hours(i64::from(config.reminders.grace_hours));
-    let reminders = Reminders::new(store.clone(), engine, default, grace);
+    let reminders = Reminders::new(store.clone(), bot.clone(), default, grace);
+    connections.push(tokio::spawn(publish::follow_versions(
+        store.clone(),
+        base,
+        base_engine,
+        bot.clone(),
+        version,
+        stopped.clone(),
+    )));
     connections.push(tokio::spawn(reminders.run(stopped.clone())));
     connections.push(tokio::spawn(expire_questions(
         store,
@@ -135,8 +163,8 @@ async fn expire_questions(store: Arc<Store>, retention_days: u32, mut stop: watc
 }
 
 /// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
-pub async fn run(config: Config, engine: Arc<Engine>) -> anyhow::Result<()> {
-    let running = start(config, engine).await?;
+pub async fn run(config: Config, engine: Arc<Engine>, base: Source) -> anyhow::Result<()> {
+    let running = start_with(config, engine, base).await?;
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await

@@ -8,7 +8,7 @@ pub use dedup::Dedup;
 pub use format::{Markup, fit, to_markup};
 pub use rate_limit::RateLimiter;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
@@ -94,7 +94,8 @@ pub const SLOW_DOWN: &str = "提问有点频繁了，请稍等一分钟再问。
 
 /// The engine plus what a chat needs around it: de-duplication and a per-sender rate limit.
 pub struct Bot {
-    engine: Arc<Engine>,
+    /// The engine answers come from; replaced when a new version of the regulation takes effect.
+    engine: RwLock<Arc<Engine>>,
     dedup: Dedup,
     limiter: RateLimiter,
     clock: Arc<dyn Clock>,
@@ -109,7 +110,7 @@ impl Bot {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Bot {
-            engine,
+            engine: RwLock::new(engine),
             dedup: Dedup::new(dedup_window),
             limiter: RateLimiter::new(questions_per_minute),
             clock,
@@ -123,8 +124,17 @@ impl Bot {
         self
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The engine in use now.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Answers from `engine` from now on (a new version of the regulation took effect).
+    pub fn set_engine(&self, engine: Arc<Engine>) {
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
     }
 
     pub fn clock(&self) -> &dyn Clock {
@@ -152,9 +162,10 @@ impl Bot {
         if !self.limiter.allow(message.platform, message.sender, now) {
             return Outcome::Reply(plain(SLOW_DOWN));
         }
-        let answer = self.engine.answer(question);
+        let engine = self.engine();
+        let answer = engine.answer(question);
         self.log(message, question, &answer);
-        let text = reply::render(&self.engine, &answer, self.clock.today());
+        let text = reply::render(&engine, &answer, self.clock.today());
         Outcome::Reply(Reply {
             markdown: fit(&to_markup(&text, markup), markup),
             answer: Some(answer),

@@ -7,8 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
 use super::queued;
-use crate::bot::{Markup, Platform, to_markup};
-use crate::engine::Engine;
+use crate::bot::{Bot, Markup, Platform, to_markup};
 use crate::remind::{self, Due, ReminderSetting, WeekKey};
 use crate::store::{Group, Robot, Store};
 
@@ -24,7 +23,8 @@ pub enum Checked {
 
 pub struct Reminders {
     store: Arc<Store>,
-    engine: Arc<Engine>,
+    /// Whose engine is in effect: the reminder quotes the version answers come from.
+    bot: Arc<Bot>,
     default: ReminderSetting,
     grace: SignedDuration,
 }
@@ -32,13 +32,13 @@ pub struct Reminders {
 impl Reminders {
     pub fn new(
         store: Arc<Store>,
-        engine: Arc<Engine>,
+        bot: Arc<Bot>,
         default: ReminderSetting,
         grace: SignedDuration,
     ) -> Self {
         Reminders {
             store,
-            engine,
+            bot,
             default,
             grace,
         }
@@ -71,7 +71,8 @@ impl Reminders {
 
     /// Queues (or skips) every reminder due at `now`; idempotent per group and week.
     pub fn check(&self, now: Timestamp) -> crate::store::Result<Vec<Checked>> {
-        let topics = remind::topics(&self.engine.regulation);
+        let engine = self.bot.engine();
+        let topics = remind::topics(&engine.regulation);
         let mut done = Vec::new();
         for group in self.store.groups()? {
             let Some(schedule) = self.setting(&group).schedule() else {
@@ -98,8 +99,8 @@ impl Reminders {
                 Due::Send { week, .. } => {
                     let Some(text) = remind::topic_for(week, &topics).and_then(|topic| {
                         remind::reminder_text(
-                            &self.engine.regulation,
-                            &self.engine.lexicon.summaries,
+                            &engine.regulation,
+                            &engine.lexicon.summaries,
                             topic,
                             week,
                         )
@@ -157,10 +158,17 @@ mod tests {
                 .unwrap();
             store.set_reminder(name, setting).unwrap();
         }
-        let engine = Arc::new(Engine::builtin().unwrap());
+        let engine = Arc::new(crate::Engine::builtin().unwrap());
+        let clock = Arc::new(crate::bot::SystemClock);
+        let bot = Arc::new(Bot::new(
+            engine,
+            std::time::Duration::from_secs(3600),
+            10,
+            clock,
+        ));
         let r = Reminders::new(
             store.clone(),
-            engine,
+            bot,
             ReminderSetting::default(),
             remind::DEFAULT_GRACE,
         );

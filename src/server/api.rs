@@ -49,8 +49,9 @@ pub async fn ask(
     let request: AskRequest = serde_json::from_slice(&body)
         .map_err(|e| HttpError::BadRequest(format!("expected {{\"question\": \"…\"}}: {e}")))?;
     let bot = state.bot();
-    let answer = bot.engine().answer(&request.question);
-    let reply = reply::render(bot.engine(), &answer, bot.clock().today());
+    let engine = bot.engine();
+    let answer = engine.answer(&request.question);
+    let reply = reply::render(&engine, &answer, bot.clock().today());
     Ok(Json(AskResponse {
         question: request.question,
         intent: answer.intent,

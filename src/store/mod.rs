@@ -4,10 +4,12 @@ mod groups;
 mod outbox;
 mod questions;
 mod reminders;
+mod versions;
 
 pub use groups::{Group, GroupStatus, NewGroup, Robot};
 pub use outbox::{Delivery, OutboxItem, Outcome, Queued};
 pub use questions::{LoggedQuestion, Stats};
+pub use versions::Version;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -102,6 +104,17 @@ const MIGRATIONS: &[&str] = &[
         question TEXT
     );
     CREATE INDEX questions_at ON questions (at);",
+    // 3: published versions of the regulation.
+    "CREATE TABLE regulation_versions (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        effective TEXT NOT NULL,
+        expires TEXT,
+        status TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        published_at INTEGER NOT NULL
+    );",
 ];
 
 /// The database, shared by the CLI, the admin API and the delivery worker.
