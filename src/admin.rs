@@ -77,7 +77,7 @@ pub fn broadcast(
     if body.trim().is_empty() {
         return Err(StoreError::Invalid("the broadcast is empty".into()));
     }
-    let groups: Vec<Group> = if names.is_empty() {
+    let mut groups: Vec<Group> = if names.is_empty() {
         store.groups()?
     } else {
         names
@@ -85,6 +85,8 @@ pub fn broadcast(
             .map(|n| store.group(n))
             .collect::<Result<_, _>>()?
     };
+    groups.sort_by_key(|g| g.id);
+    groups.dedup_by_key(|g| g.id);
     if groups.is_empty() {
         return Err(StoreError::Invalid("there are no groups to send to".into()));
     }

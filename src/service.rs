@@ -103,7 +103,8 @@ pub async fn start_with(
             per_window: config.outbox.per_minute,
             window: Duration::from_secs(config.outbox.window_seconds),
             poll: Duration::from_millis(config.outbox.poll_ms),
-            concurrency: 8,
+            // One send in flight: a crash repeats at most that one.
+            concurrency: 1,
         },
     );
     connections.push(tokio::spawn(worker.run(stopped.clone())));

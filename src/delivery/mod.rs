@@ -14,10 +14,12 @@ use crate::store::{Group, Queued};
 
 /// The queued form of a message for one group: split for its platform, parts numbered.
 pub fn queued(group: &Group, title: &str, body: &str, dedup_key: Option<String>) -> Queued {
+    // The sender puts the title in bold before every part.
+    let limit = part_limit(&group.robot).saturating_sub(title.len() + 8);
     Queued {
         group_id: group.id,
         title: title.to_string(),
-        parts: split(body, part_limit(&group.robot)),
+        parts: split(body, limit),
         dedup_key,
     }
 }

@@ -40,8 +40,14 @@ impl Robot {
 
 /// `abcd…(36)`: enough to tell keys apart, not enough to use one.
 pub fn mask(secret: &str) -> String {
-    let head: String = secret.chars().take(4).collect();
-    format!("{head}…({})", secret.chars().count())
+    let length = secret.chars().count();
+    // A short secret shows nothing of itself.
+    let head: String = if length > 8 {
+        secret.chars().take(4).collect()
+    } else {
+        String::new()
+    };
+    format!("{head}…({length})")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +139,20 @@ impl Store {
             ));
         }
         let db = self.lock();
+        let same_robot: Option<String> = db
+            .query_row(
+                "SELECT name FROM groups
+                 WHERE (?1 IS NOT NULL AND webhook_key = ?1) OR (?2 IS NOT NULL AND access_token = ?2)",
+                params![key, token],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(other) = same_robot {
+            // Two groups on one robot would share its 20-a-minute limit behind the worker's back.
+            return Err(StoreError::Invalid(format!(
+                "this robot is registered already, as group `{other}`"
+            )));
+        }
         let inserted = db.execute(
             "INSERT INTO groups (name, platform, webhook_key, access_token, secret, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
@@ -275,7 +295,7 @@ mod tests {
             secret: "SEC12345678".into(),
         }
         .masked();
-        assert_eq!(masked, "token abcd…(8) secret SEC1…(11)");
-        assert!(!masked.contains("efgh") && !masked.contains("5678"));
+        assert_eq!(masked, "token …(8) secret SEC1…(11)");
+        assert!(!masked.contains("abcd") && !masked.contains("5678"));
     }
 }
