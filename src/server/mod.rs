@@ -1,5 +1,6 @@
 //! The HTTP server: platform callbacks, `/api/ask` for integrations, `/healthz`.
 
+mod admin;
 mod api;
 mod dingtalk;
 mod error;
@@ -16,6 +17,7 @@ use axum::routing::{get, post};
 use crate::bot::Bot;
 use crate::config::Config;
 use crate::platform::wecom::crypto::WecomCrypto;
+use crate::store::Store;
 
 /// What every handler shares: the bot and the configuration it was started with.
 #[derive(Clone)]
@@ -25,13 +27,14 @@ pub struct AppState {
 
 struct Inner {
     bot: Arc<Bot>,
+    store: Arc<Store>,
     config: Config,
     wecom: Option<WecomCrypto>,
 }
 
 impl AppState {
     /// Checks the platform keys once, at start.
-    pub fn new(bot: Arc<Bot>, config: Config) -> anyhow::Result<Self> {
+    pub fn new(bot: Arc<Bot>, store: Arc<Store>, config: Config) -> anyhow::Result<Self> {
         let keys = config
             .wecom
             .as_ref()
@@ -44,7 +47,12 @@ impl AppState {
             None => None,
         };
         Ok(AppState {
-            inner: Arc::new(Inner { bot, config, wecom }),
+            inner: Arc::new(Inner {
+                bot,
+                store,
+                config,
+                wecom,
+            }),
         })
     }
 
@@ -54,6 +62,10 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
     }
 }
 
@@ -75,6 +87,19 @@ pub fn app(state: AppState) -> Router {
     }
     if let Some(d) = config.dingtalk.as_ref().filter(|d| d.app_secret.is_some()) {
         router = router.route(&d.callback_path, post(dingtalk::callback));
+    }
+    if config.admin.token.is_some() {
+        router = router
+            .route(
+                "/admin/groups",
+                get(admin::list_groups).post(admin::add_group),
+            )
+            .route(
+                "/admin/groups/{name}",
+                axum::routing::delete(admin::remove_group),
+            )
+            .route("/admin/broadcasts", post(admin::broadcast))
+            .route("/admin/broadcasts/{id}", get(admin::broadcast_report));
     }
     router
         .layer(DefaultBodyLimit::max(config.server.body_limit))
