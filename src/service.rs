@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::admin;
-use crate::bot::{Bot, Clock, SystemClock};
+use crate::bot::{BatchedLog, Bot, Clock, SystemClock};
 use crate::config::Config;
 use crate::delivery::{Reminders, Sender, Worker, WorkerConfig};
 use crate::engine::Engine;
@@ -68,7 +68,9 @@ pub async fn start_with(
         Arc::new(SystemClock),
     );
     if config.questions.log {
-        bot = bot.with_question_log(store.clone());
+        let (log, queue) = BatchedLog::new();
+        tokio::spawn(BatchedLog::run(store.clone(), queue));
+        bot = bot.with_question_log(Arc::new(log));
     }
     let bot = Arc::new(bot);
     let state = AppState::new(bot.clone(), store.clone(), config.clone())?;

@@ -99,7 +99,7 @@ pub struct Bot {
     dedup: Dedup,
     limiter: RateLimiter,
     clock: Arc<dyn Clock>,
-    log: Option<Arc<Store>>,
+    log: Option<Arc<dyn QuestionSink>>,
 }
 
 impl Bot {
@@ -118,9 +118,9 @@ impl Bot {
         }
     }
 
-    /// Logs every answered question in `store` (time, platform, group, clauses, score; never who).
-    pub fn with_question_log(mut self, store: Arc<Store>) -> Self {
-        self.log = Some(store);
+    /// Logs every answered question in `sink` (time, platform, group, clauses, score; never who).
+    pub fn with_question_log(mut self, sink: Arc<dyn QuestionSink>) -> Self {
+        self.log = Some(sink);
         self
     }
 
@@ -175,7 +175,7 @@ impl Bot {
 
 impl Bot {
     fn log(&self, message: &Incoming, question: &str, answer: &Answer) {
-        let Some(store) = &self.log else { return };
+        let Some(sink) = &self.log else { return };
         let intent = serde_json::to_value(answer.intent)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string));
@@ -197,8 +197,55 @@ impl Bot {
             question: (answer.intent == crate::Intent::NotCovered)
                 .then(|| question.trim().to_string()),
         };
-        if let Err(e) = store.log_question(&entry) {
+        sink.record(entry);
+    }
+}
+
+/// Where answered questions are logged.
+pub trait QuestionSink: Send + Sync {
+    fn record(&self, question: LoggedQuestion);
+}
+
+/// Straight into the database (tests, the command line).
+impl QuestionSink for Store {
+    fn record(&self, question: LoggedQuestion) {
+        if let Err(e) = self.log_questions(&[question]) {
             tracing::warn!(error = %e, "cannot log a question");
+        }
+    }
+}
+
+/// Questions waiting to be written; past this a flood's questions go unlogged rather than fill memory.
+const LOG_QUEUE: usize = 10_000;
+
+/// Off the answer path: questions are queued in memory and written in batches by [`BatchedLog::run`].
+pub struct BatchedLog {
+    queue: tokio::sync::mpsc::Sender<LoggedQuestion>,
+}
+
+impl BatchedLog {
+    /// The sink, and the receiver its writer task drains.
+    pub fn new() -> (Self, tokio::sync::mpsc::Receiver<LoggedQuestion>) {
+        let (queue, receiver) = tokio::sync::mpsc::channel(LOG_QUEUE);
+        (BatchedLog { queue }, receiver)
+    }
+
+    /// Writes queued questions, up to a thousand in one transaction, until the senders are gone.
+    pub async fn run(store: Arc<Store>, mut receiver: tokio::sync::mpsc::Receiver<LoggedQuestion>) {
+        let mut batch = Vec::new();
+        while receiver.recv_many(&mut batch, 1000).await > 0 {
+            if let Err(e) = store.log_questions(&batch) {
+                tracing::warn!(error = %e, lost = batch.len(), "cannot log questions");
+            }
+            batch.clear();
+        }
+    }
+}
+
+impl QuestionSink for BatchedLog {
+    fn record(&self, question: LoggedQuestion) {
+        if self.queue.try_send(question).is_err() {
+            tracing::debug!("question log queue full; a question went unlogged");
         }
     }
 }

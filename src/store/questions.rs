@@ -31,20 +31,19 @@ pub struct Stats {
 }
 
 impl Store {
-    pub fn log_question(&self, q: &LoggedQuestion) -> Result<()> {
-        self.lock().execute(
-            "INSERT INTO questions (at, platform, conversation, intent, clauses, score, question)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                now_ms(),
-                q.platform,
-                q.conversation,
-                q.intent,
-                q.clauses,
-                q.score,
-                q.question
-            ],
-        )?;
+    /// Logs questions in one transaction.
+    pub fn log_questions(&self, questions: &[LoggedQuestion]) -> Result<()> {
+        let mut db = self.lock();
+        let tx = db.transaction()?;
+        let now = now_ms();
+        for q in questions {
+            tx.execute(
+                "INSERT INTO questions (at, platform, conversation, intent, clauses, score, question)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![now, q.platform, q.conversation, q.intent, q.clauses, q.score, q.question],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -105,11 +104,15 @@ mod tests {
     #[test]
     fn stats_count_first_clauses_weeks_and_uncovered_questions() {
         let store = Store::in_memory().unwrap();
-        store.log_question(&q("clauses", "12.15,10", None)).unwrap();
-        store.log_question(&q("clauses", "12.15", None)).unwrap();
-        store.log_question(&q("clauses", "12.23,11", None)).unwrap();
         store
-            .log_question(&q("not_covered", "", Some("律师证丢了怎么办")))
+            .log_questions(&[q("clauses", "12.15,10", None)])
+            .unwrap();
+        store.log_questions(&[q("clauses", "12.15", None)]).unwrap();
+        store
+            .log_questions(&[q("clauses", "12.23,11", None)])
+            .unwrap();
+        store
+            .log_questions(&[q("not_covered", "", Some("律师证丢了怎么办"))])
             .unwrap();
         let stats = store.stats(0, |_| "2026-W48".into()).unwrap();
         assert_eq!(
