@@ -1,7 +1,7 @@
 //! Outbox figures: delivery throughput into a local fake robot with rate limits off, and the cost of
 //! one reminder-schedule check over 10,000 groups.
 //!
-//! `cargo run --release --example outbox_bench -- [MESSAGES] [GROUPS]`
+//! `cargo run --release --example outbox_bench -- [MESSAGES] [GROUPS] [CONCURRENCY]` (serve uses 1).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +23,7 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let messages = args.first().copied().unwrap_or(5_000);
     let groups = args.get(1).copied().unwrap_or(100);
+    let concurrency = args.get(2).copied().unwrap_or(1);
 
     // A fake WeCom robot that answers at once and counts what it receives.
     let received = Arc::new(AtomicU64::new(0));
@@ -68,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
         per_window: u32::MAX,
         window: Duration::from_secs(60),
         poll: Duration::from_millis(10),
-        concurrency: 16,
+        concurrency,
     };
     let worker = Worker::new(store.clone(), Sender::new(endpoints), config);
     let started = Instant::now();
@@ -77,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     println!(
-        "outbox: {total} messages to {groups} groups in {elapsed:.2?} = {:.0} messages/s (rate limits off, SQLite on disk, synchronous=FULL)",
+        "outbox: {total} messages to {groups} groups in {elapsed:.2?} = {:.0} messages/s ({concurrency} in flight, rate limits off, SQLite on disk, synchronous=FULL)",
         total as f64 / elapsed.as_secs_f64()
     );
 
