@@ -187,26 +187,29 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::Serve { config } = &cli.command {
-        let config = lawbot::config::Config::load(config)
-            .with_context(|| format!("{}", config.display()))?;
-        let engine = std::sync::Arc::new(load(cli.lexicon.as_deref())?);
-        tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-            )
-            .init();
-        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-        runtime.block_on(lawbot::service::run(
-            config,
-            engine,
-            source(cli.lexicon.as_deref())?,
-        ))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    match &cli.command {
-        Command::Group { config, action } => return group(config.as_deref(), action),
+    let lexicon = cli.lexicon.as_deref();
+    match cli.command {
+        Command::Ask {
+            question,
+            json,
+            explain,
+            today,
+        } => ask_command(
+            &load(lexicon)?,
+            question,
+            json,
+            explain,
+            today.unwrap_or_else(today_in_china),
+        ),
+        Command::Clause { id } => clause(&load(lexicon)?, id),
+        Command::Eval {
+            file,
+            verbose,
+            require,
+        } => eval_command(&load(lexicon)?, &file, verbose, require.as_deref()),
+        Command::Check => check(&load(lexicon)?),
+        Command::Serve { config } => serve(&config, lexicon),
+        Command::Group { config, action } => group(config.as_deref(), &action),
         Command::Broadcast {
             config,
             text,
@@ -214,20 +217,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             title,
             groups,
             action,
-        } => {
-            return broadcast(
-                config.as_deref(),
-                text.as_deref(),
-                file.as_deref(),
-                title,
-                groups,
-                action.as_ref(),
-            );
-        }
-        _ => {}
-    }
-    let engine = load(cli.lexicon.as_deref())?;
-    match &cli.command {
+        } => broadcast(
+            config.as_deref(),
+            text.as_deref(),
+            file.as_deref(),
+            &title,
+            &groups,
+            action.as_ref(),
+        ),
         Command::Remind {
             config,
             action: RemindAction::Preview { weeks },
@@ -235,52 +232,203 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = admin_config(config.as_deref())?;
             let store = lawbot::admin::open_store(&config)?;
             let default = config.reminders.default.parse()?;
-            print!(
-                "{}",
-                lawbot::admin::remind_preview(
-                    &store,
-                    &engine,
-                    default,
-                    *weeks,
-                    jiff::Timestamp::now()
-                )?
-            );
-            return Ok(ExitCode::SUCCESS);
+            let preview = lawbot::admin::remind_preview(
+                &store,
+                &load(lexicon)?,
+                default,
+                weeks,
+                jiff::Timestamp::now(),
+            )?;
+            print!("{preview}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Stats { config, weeks } => {
             let config = admin_config(config.as_deref())?;
             let store = lawbot::admin::open_store(&config)?;
-            print!("{}", lawbot::admin::stats_report(&store, &engine, *weeks)?);
-            return Ok(ExitCode::SUCCESS);
+            print!(
+                "{}",
+                lawbot::admin::stats_report(&store, &load(lexicon)?, weeks)?
+            );
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Regulation {
-            action:
-                RegulationAction::Publish {
-                    new,
-                    effective,
-                    expires,
-                    status,
-                    config,
-                },
+        Command::Regulation { action } => regulation(lexicon, action),
+    }
+}
+
+fn ask_command(
+    engine: &Engine,
+    question: Option<String>,
+    json: bool,
+    explain: bool,
+    today: Date,
+) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match question {
+        Some(q) => ask(engine, &q, json, explain, today, &mut out)?,
+        None => {
+            for line in std::io::stdin().lock().lines() {
+                let line = line.context("reading standard input")?;
+                if !line.trim().is_empty() {
+                    ask(engine, &line, json, explain, today, &mut out)?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn clause(engine: &Engine, id: ClauseId) -> Result<ExitCode> {
+    let Some(clause) = engine.regulation.get(id) else {
+        let articles = engine
+            .regulation
+            .clauses()
+            .iter()
+            .filter(|c| c.id.item.is_none())
+            .count();
+        let items = engine
+            .regulation
+            .list_article()
+            .map_or(String::new(), |list| {
+                format!(", items {0}.1–{0}.{1}", list.id.article, list.items.len())
+            });
+        bail!("clause {id} is not in the regulation (articles 1–{articles}{items})");
+    };
+    println!("{}\n{}", clause.citation, clause.text);
+    for item in &clause.items {
+        if let Some(c) = engine.regulation.get(*item) {
+            println!(
+                "（{}）{}",
+                lawbot::numerals::to_chinese(item.item.unwrap_or(0).into()),
+                c.text
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_command(
+    engine: &Engine,
+    file: &std::path::Path,
+    verbose: bool,
+    require: Option<&str>,
+) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let cases = eval::parse(&text).with_context(|| format!("{}", file.display()))?;
+    let report = eval::run(engine, &cases);
+    print!("{}", report.render(verbose));
+    let mut failed = false;
+    for spec in require.unwrap_or("").split(',').filter(|s| !s.is_empty()) {
+        let (name, min) = spec
+            .split_once('=')
+            .context("--require takes METRIC=PERCENT")?;
+        let min: f64 = min
+            .trim_end_matches('%')
+            .parse()
+            .with_context(|| format!("`{min}` is not a percentage"))?;
+        let Some(value) = report.total.metric(name) else {
+            bail!("unknown metric `{name}`")
+        };
+        if value < min {
+            eprintln!("lawbot eval: {name}={value:.1}% is below the required {min}%");
+            failed = true;
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn check(engine: &Engine) -> Result<ExitCode> {
+    let concepts = &engine.lexicon.concepts;
+    let expressions: usize = concepts.iter().map(|c| c.expressions.len()).sum();
+    let ruled: std::collections::BTreeSet<ClauseId> =
+        engine.lexicon.rules.iter().map(|r| r.clause).collect();
+    let unruled: Vec<String> = engine
+        .regulation
+        .clauses()
+        .iter()
+        .filter(|c| !ruled.contains(&c.id))
+        .map(|c| c.id.to_string())
+        .collect();
+    println!(
+        "ok: {} clauses, {} user words, {} concepts, {} expressions, {} rules",
+        engine.regulation.clauses().len(),
+        engine.lexicon.user_words.len(),
+        concepts.len(),
+        expressions,
+        engine.lexicon.rules.len()
+    );
+    if !unruled.is_empty() {
+        println!(
+            "clauses no rule points at (reachable by number only): {}",
+            unruled.join(" ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(config: &std::path::Path, lexicon: Option<&std::path::Path>) -> Result<ExitCode> {
+    let config =
+        lawbot::config::Config::load(config).with_context(|| format!("{}", config.display()))?;
+    let base = source(lexicon)?;
+    let engine = std::sync::Arc::new(Engine::load(&base).context("the lexicon is broken")?);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(lawbot::service::run(config, engine, base))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn regulation(lexicon: Option<&std::path::Path>, action: RegulationAction) -> Result<ExitCode> {
+    let engine = load(lexicon)?;
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    };
+    match action {
+        RegulationAction::Diff { new } => {
+            let text = read(&new)?;
+            let new_version = lawbot::regulation::Regulation::parse(&text)
+                .with_context(|| format!("{}", new.display()))?;
+            print!(
+                "{}",
+                lawbot::regulation::render(&lawbot::regulation::diff(
+                    &engine.regulation,
+                    &new_version
+                ))
+            );
+        }
+        RegulationAction::Publish {
+            new,
+            effective,
+            expires,
+            status,
+            config,
         } => {
             let config = admin_config(config.as_deref())?;
             let store = lawbot::admin::open_store(&config)?;
-            let base = source(cli.lexicon.as_deref())?;
-            let (current, _) = lawbot::publish::engine_in_effect(
+            let base = source(lexicon)?;
+            let in_effect = lawbot::publish::engine_in_effect(
                 &store,
                 &base,
                 std::sync::Arc::new(engine),
                 today_in_china(),
-            )?;
-            let text = std::fs::read_to_string(new)
-                .with_context(|| format!("reading {}", new.display()))?;
+            );
+            let (current, _) = in_effect?;
+            let text = read(&new)?;
             let published = lawbot::publish::publish(
                 &store,
                 &base,
                 &current,
                 &text,
-                *effective,
-                *expires,
+                effective,
+                expires,
                 status.as_deref(),
             )?;
             print!("{}", published.report);
@@ -294,153 +442,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ),
                 None => println!("no groups registered: no change notice queued"),
             }
-            return Ok(ExitCode::SUCCESS);
         }
-        Command::Regulation {
-            action: RegulationAction::Versions { config },
-        } => {
+        RegulationAction::Versions { config } => {
             let config = admin_config(config.as_deref())?;
             let store = lawbot::admin::open_store(&config)?;
             print!(
                 "{}",
                 lawbot::admin::versions_table(&store, &engine, &today_in_china().to_string())?
             );
-            return Ok(ExitCode::SUCCESS);
-        }
-        Command::Regulation {
-            action: RegulationAction::Diff { new },
-        } => {
-            let text = std::fs::read_to_string(new)
-                .with_context(|| format!("reading {}", new.display()))?;
-            let new_version = lawbot::regulation::Regulation::parse(&text)
-                .with_context(|| format!("{}", new.display()))?;
-            print!(
-                "{}",
-                lawbot::regulation::render(&lawbot::regulation::diff(
-                    &engine.regulation,
-                    &new_version
-                ))
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        _ => {}
-    }
-    match cli.command {
-        Command::Ask {
-            question,
-            json,
-            explain,
-            today,
-        } => {
-            let today = today.unwrap_or_else(today_in_china);
-            match question {
-                Some(q) => ask(
-                    &engine,
-                    &q,
-                    json,
-                    explain,
-                    today,
-                    &mut std::io::stdout().lock(),
-                )?,
-                None => {
-                    let mut out = std::io::stdout().lock();
-                    for line in std::io::stdin().lock().lines() {
-                        let line = line.context("reading standard input")?;
-                        if !line.trim().is_empty() {
-                            ask(&engine, &line, json, explain, today, &mut out)?;
-                        }
-                    }
-                }
-            }
-        }
-        Command::Clause { id } => {
-            let Some(clause) = engine.regulation.get(id) else {
-                bail!(
-                    "clause {id} is not in the regulation (articles 1–{}, items 12.1–12.28)",
-                    engine
-                        .regulation
-                        .clauses()
-                        .iter()
-                        .filter(|c| c.id.item.is_none())
-                        .count()
-                );
-            };
-            println!("{}\n{}", clause.citation, clause.text);
-            for item in &clause.items {
-                if let Some(c) = engine.regulation.get(*item) {
-                    println!(
-                        "（{}）{}",
-                        lawbot::numerals::to_chinese(item.item.unwrap_or(0).into()),
-                        c.text
-                    );
-                }
-            }
-        }
-        Command::Eval {
-            file,
-            verbose,
-            require,
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let cases = eval::parse(&text).with_context(|| format!("{}", file.display()))?;
-            let report = eval::run(&engine, &cases);
-            print!("{}", report.render(verbose));
-            if let Some(require) = require {
-                let mut failed = false;
-                for spec in require.split(',').filter(|s| !s.is_empty()) {
-                    let (name, min) = spec
-                        .split_once('=')
-                        .context("--require takes METRIC=PERCENT")?;
-                    let min: f64 = min
-                        .trim_end_matches('%')
-                        .parse()
-                        .with_context(|| format!("`{min}` is not a percentage"))?;
-                    let Some(value) = report.total.metric(name) else {
-                        bail!("unknown metric `{name}`")
-                    };
-                    if value < min {
-                        eprintln!("lawbot eval: {name}={value:.1}% is below the required {min}%");
-                        failed = true;
-                    }
-                }
-                if failed {
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
-        }
-        Command::Serve { .. }
-        | Command::Group { .. }
-        | Command::Broadcast { .. }
-        | Command::Remind { .. }
-        | Command::Stats { .. }
-        | Command::Regulation { .. } => unreachable!("handled above"),
-        Command::Check => {
-            let concepts = &engine.lexicon.concepts;
-            let expressions: usize = concepts.iter().map(|c| c.expressions.len()).sum();
-            let ruled: std::collections::BTreeSet<ClauseId> =
-                engine.lexicon.rules.iter().map(|r| r.clause).collect();
-            let unruled: Vec<String> = engine
-                .regulation
-                .clauses()
-                .iter()
-                .filter(|c| !ruled.contains(&c.id))
-                .map(|c| c.id.to_string())
-                .collect();
-            println!(
-                "ok: {} clauses, {} user words, {} concepts, {} expressions, {} rules",
-                engine.regulation.clauses().len(),
-                engine.lexicon.user_words.len(),
-                concepts.len(),
-                expressions,
-                engine.lexicon.rules.len()
-            );
-            if !unruled.is_empty() {
-                println!(
-                    "clauses no rule points at (reachable by number only): {}",
-                    unruled.join(" ")
-                );
-            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -541,15 +550,11 @@ fn source(dir: Option<&std::path::Path>) -> Result<Source> {
 }
 
 fn load(dir: Option<&std::path::Path>) -> Result<Engine> {
-    match dir {
-        None => Engine::builtin().context("the built-in lexicon is broken"),
-        Some(dir) => {
-            let source =
-                Source::from_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-            Engine::load(&source)
-                .with_context(|| format!("loading the lexicon in {}", dir.display()))
-        }
-    }
+    let broken = match dir {
+        None => "the built-in lexicon is broken".to_string(),
+        Some(dir) => format!("loading the lexicon in {}", dir.display()),
+    };
+    Engine::load(&source(dir)?).context(broken)
 }
 
 /// Today's date in China (UTC+8 all year), whatever the machine's time zone.
