@@ -21,6 +21,20 @@ pub fn endpoints(config: &Config) -> Endpoints {
     }
 }
 
+/// The sender for the configured platforms, the DingTalk app robot included when configured.
+pub fn sender(config: &Config) -> Sender {
+    let sender = Sender::new(endpoints(config));
+    let app = config.dingtalk.as_ref().and_then(|d| d.stream.as_ref());
+    match app.and_then(|s| s.client_secret.clone().map(|secret| (s, secret))) {
+        Some((stream, client_secret)) => sender.with_app(crate::delivery::AppCredentials {
+            client_id: stream.client_id.clone(),
+            client_secret,
+            api_base: stream.api_base.clone(),
+        }),
+        None => sender,
+    }
+}
+
 /// Opens the configured database (`[storage] path`).
 pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     let path = config
@@ -133,7 +147,7 @@ pub fn report(store: &Store, id: i64) -> Result<String, StoreError> {
 /// that was broken and now works is marked working again.
 pub async fn test_group(store: &Store, config: &Config, name: &str) -> anyhow::Result<String> {
     let group = store.group(name)?;
-    let sender = Sender::new(endpoints(config));
+    let sender = sender(config);
     let text = "律规助手测试消息：本群已登记，将收到司法局的通知和每周一条的规定提醒。";
     match sender.send(&group, "测试", text, 0, now_ms()).await {
         Outcome::Sent => {
@@ -149,23 +163,31 @@ pub async fn test_group(store: &Store, config: &Config, name: &str) -> anyhow::R
 }
 
 /// A group to register, from the command line's or the API's fields.
-pub fn new_group(
-    platform: &str,
-    name: &str,
-    webhook_key: Option<String>,
-    access_token: Option<String>,
-    secret: Option<String>,
-) -> Result<NewGroup, StoreError> {
+/// How a group is reached, as the command line and the API give it.
+#[derive(Debug, Clone, Default)]
+pub struct RobotFields {
+    pub webhook_key: Option<String>,
+    pub access_token: Option<String>,
+    pub secret: Option<String>,
+    pub conversation_id: Option<String>,
+}
+
+/// A group to register: WeCom by webhook key; DingTalk by custom robot (token and secret) or, when
+/// the app robot is configured, by the group's openConversationId.
+pub fn new_group(platform: &str, name: &str, fields: RobotFields) -> Result<NewGroup, StoreError> {
     let missing = |what: &str| StoreError::Invalid(format!("a {platform} group needs {what}"));
-    let robot = match platform {
-        "wecom" => Robot::Wecom {
-            webhook_key: webhook_key.ok_or_else(|| missing("--webhook-key"))?,
+    let robot = match (platform, fields.conversation_id) {
+        ("wecom", _) => Robot::Wecom {
+            webhook_key: fields.webhook_key.ok_or_else(|| missing("--webhook-key"))?,
         },
-        "dingtalk" => Robot::Dingtalk {
-            access_token: access_token.ok_or_else(|| missing("--access-token"))?,
-            secret: secret.ok_or_else(|| missing("--secret"))?,
+        ("dingtalk", Some(conversation_id)) => Robot::DingtalkApp { conversation_id },
+        ("dingtalk", None) => Robot::Dingtalk {
+            access_token: fields
+                .access_token
+                .ok_or_else(|| missing("--access-token and --secret (or --conversation-id)"))?,
+            secret: fields.secret.ok_or_else(|| missing("--secret"))?,
         },
-        other => {
+        (other, _) => {
             return Err(StoreError::Invalid(format!(
                 "unknown platform `{other}` (wecom or dingtalk)"
             )));

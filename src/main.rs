@@ -124,6 +124,9 @@ enum GroupAction {
         access_token: Option<String>,
         #[arg(long)]
         secret: Option<String>,
+        /// A DingTalk group reached by the app robot ([dingtalk.stream]): its openConversationId.
+        #[arg(long)]
+        conversation_id: Option<String>,
     },
     /// List the groups, their status and last delivery (secrets masked).
     List,
@@ -473,14 +476,15 @@ fn group(config: Option<&std::path::Path>, action: &GroupAction) -> Result<ExitC
             webhook_key,
             access_token,
             secret,
+            conversation_id,
         } => {
-            let new = lawbot::admin::new_group(
-                platform,
-                name,
-                webhook_key.clone(),
-                access_token.clone(),
-                secret.clone(),
-            )?;
+            let fields = lawbot::admin::RobotFields {
+                webhook_key: webhook_key.clone(),
+                access_token: access_token.clone(),
+                secret: secret.clone(),
+                conversation_id: conversation_id.clone(),
+            };
+            let new = lawbot::admin::new_group(platform, name, fields)?;
             let group = store.add_group(&new)?;
             println!(
                 "added group {} ({}, {})",

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use crate::admin;
 use crate::bot::{BatchedLog, Bot, Clock, SystemClock};
 use crate::config::Config;
-use crate::delivery::{Reminders, Sender, Worker, WorkerConfig};
+use crate::delivery::{Reminders, Worker, WorkerConfig};
 use crate::engine::Engine;
 use crate::lexicon::Source;
 use crate::publish;
@@ -100,7 +100,7 @@ pub async fn start_with(
     }
     let worker = Worker::new(
         store.clone(),
-        Sender::new(admin::endpoints(&config)),
+        admin::sender(&config),
         WorkerConfig {
             per_window: config.outbox.per_minute,
             window: Duration::from_secs(config.outbox.window_seconds),

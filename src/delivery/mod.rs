@@ -1,10 +1,12 @@
 //! Delivering the outbox: split long messages, send to group robots, obey their rate limits.
 
+mod dingtalk_app;
 mod reminders;
 mod send;
 mod split;
 mod worker;
 
+pub use dingtalk_app::AppCredentials;
 pub use reminders::{Checked, Reminders};
 pub use send::{Endpoints, Sender, classify};
 pub use split::{part_limit, split};

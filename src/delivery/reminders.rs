@@ -136,7 +136,7 @@ impl Reminders {
 fn markup(group: &Group) -> Markup {
     Markup::of(match group.robot {
         Robot::Wecom { .. } => Platform::Wecom,
-        Robot::Dingtalk { .. } => Platform::Dingtalk,
+        Robot::Dingtalk { .. } | Robot::DingtalkApp { .. } => Platform::Dingtalk,
     })
 }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::dingtalk_app::{AppCredentials, AppRobot};
 use crate::platform::dingtalk::sign::webhook_sign_param;
 use crate::store::{Group, Outcome, Robot};
 
@@ -35,6 +36,7 @@ const DINGTALK_THROTTLED: i64 = 130101;
 pub struct Sender {
     http: reqwest::Client,
     endpoints: Endpoints,
+    app: Option<AppRobot>,
 }
 
 impl Sender {
@@ -43,7 +45,17 @@ impl Sender {
             .timeout(Duration::from_secs(10))
             .build()
             .expect("an HTTP client");
-        Sender { http, endpoints }
+        Sender {
+            http,
+            endpoints,
+            app: None,
+        }
+    }
+
+    /// Also sends to groups reached by the DingTalk app robot.
+    pub fn with_app(mut self, credentials: AppCredentials) -> Self {
+        self.app = Some(AppRobot::new(self.http.clone(), credentials));
+        self
     }
 
     /// Sends one part; `attempts` (made so far) sets the backoff of a retry.
@@ -56,6 +68,15 @@ impl Sender {
         now_ms: i64,
     ) -> Outcome {
         let (url, body) = match &group.robot {
+            Robot::DingtalkApp { conversation_id } => {
+                return match &self.app {
+                    Some(app) => app.send(conversation_id, title, content, attempts).await,
+                    None => Outcome::Broken {
+                        error: "the DingTalk app robot is not configured ([dingtalk.stream] client_id and client_secret)".into(),
+                        errcode: None,
+                    },
+                };
+            }
             Robot::Wecom { webhook_key } => {
                 let key = percent_encoding::utf8_percent_encode(
                     webhook_key,
@@ -167,7 +188,7 @@ pub fn classify(robot: &Robot, status: u16, answer: &Value, attempts: i64) -> Ou
 }
 
 /// 5 s, 10 s, 20 s … capped at 10 minutes.
-fn backoff_ms(attempts: i64) -> i64 {
+pub(super) fn backoff_ms(attempts: i64) -> i64 {
     (5_000i64 << attempts.clamp(0, 7)).min(600_000)
 }
 

@@ -9,6 +9,8 @@ pub fn part_limit(robot: &Robot) -> usize {
         Robot::Wecom { .. } => 4096 - 64,
         // JSON escaping of newlines and quotes adds bytes to DingTalk's 20,000-byte body limit.
         Robot::Dingtalk { .. } => 16_000,
+        // msgParam, a JSON string inside the JSON body, holds at most 15,000 bytes.
+        Robot::DingtalkApp { .. } => 12_000,
     }
 }
 

@@ -72,6 +72,7 @@ struct NewGroupRequest {
     webhook_key: Option<String>,
     access_token: Option<String>,
     secret: Option<String>,
+    conversation_id: Option<String>,
 }
 
 pub async fn add_group(
@@ -81,14 +82,13 @@ pub async fn add_group(
 ) -> Result<(StatusCode, Json<Value>), HttpError> {
     authorize(&state, &headers)?;
     let r: NewGroupRequest = json_body(&body)?;
-    let new = admin::new_group(
-        &r.platform,
-        &r.name,
-        r.webhook_key,
-        r.access_token,
-        r.secret,
-    )
-    .map_err(store_error)?;
+    let fields = admin::RobotFields {
+        webhook_key: r.webhook_key,
+        access_token: r.access_token,
+        secret: r.secret,
+        conversation_id: r.conversation_id,
+    };
+    let new = admin::new_group(&r.platform, &r.name, fields).map_err(store_error)?;
     let group = state.store().add_group(&new).map_err(store_error)?;
     Ok((StatusCode::CREATED, Json(group_json(&group))))
 }

@@ -14,13 +14,15 @@ pub enum Robot {
         access_token: String,
         secret: String,
     },
+    /// A group the DingTalk app robot is in, by its openConversationId (sent as the app).
+    DingtalkApp { conversation_id: String },
 }
 
 impl Robot {
     pub fn platform(&self) -> &'static str {
         match self {
             Robot::Wecom { .. } => "wecom",
-            Robot::Dingtalk { .. } => "dingtalk",
+            Robot::Dingtalk { .. } | Robot::DingtalkApp { .. } => "dingtalk",
         }
     }
 
@@ -33,6 +35,9 @@ impl Robot {
                 secret,
             } => {
                 format!("token {} secret {}", mask(access_token), mask(secret))
+            }
+            Robot::DingtalkApp { conversation_id } => {
+                format!("app robot, conversation {}", mask(conversation_id))
             }
         }
     }
@@ -77,7 +82,7 @@ pub struct NewGroup {
     pub robot: Robot,
 }
 
-const COLUMNS: &str = "id, name, platform, webhook_key, access_token, secret, reminder, status, broken_reason, last_delivery_at";
+const COLUMNS: &str = "id, name, platform, webhook_key, access_token, secret, reminder, status, broken_reason, last_delivery_at, conversation_id";
 
 pub(super) fn from_row(row: &Row) -> rusqlite::Result<Group> {
     from_row_at(row, 0)
@@ -89,15 +94,16 @@ pub(super) fn from_row_at(row: &Row, at: usize) -> rusqlite::Result<Group> {
     let text = |i: usize| -> rusqlite::Result<String> {
         Ok(row.get::<_, Option<String>>(at + i)?.unwrap_or_default())
     };
-    let robot = if platform == "wecom" {
-        Robot::Wecom {
+    let conversation: Option<String> = row.get(at + 10)?;
+    let robot = match (platform.as_str(), conversation) {
+        ("wecom", _) => Robot::Wecom {
             webhook_key: text(3)?,
-        }
-    } else {
-        Robot::Dingtalk {
+        },
+        (_, Some(conversation_id)) => Robot::DingtalkApp { conversation_id },
+        _ => Robot::Dingtalk {
             access_token: text(4)?,
             secret: text(5)?,
-        }
+        },
     };
     let status: String = row.get(at + 7)?;
     Ok(Group {
@@ -122,14 +128,22 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::Invalid("a group needs a name".into()));
         }
-        let (key, token, secret) = match &group.robot {
-            Robot::Wecom { webhook_key } => (Some(webhook_key.as_str()), None, None),
+        let (key, token, secret, conversation) = match &group.robot {
+            Robot::Wecom { webhook_key } => (Some(webhook_key.as_str()), None, None, None),
             Robot::Dingtalk {
                 access_token,
                 secret,
-            } => (None, Some(access_token.as_str()), Some(secret.as_str())),
+            } => (
+                None,
+                Some(access_token.as_str()),
+                Some(secret.as_str()),
+                None,
+            ),
+            Robot::DingtalkApp { conversation_id } => {
+                (None, None, None, Some(conversation_id.as_str()))
+            }
         };
-        if [key, token, secret]
+        if [key, token, secret, conversation]
             .iter()
             .flatten()
             .any(|v| v.trim().is_empty())
@@ -142,8 +156,9 @@ impl Store {
         let same_robot: Option<String> = db
             .query_row(
                 "SELECT name FROM groups
-                 WHERE (?1 IS NOT NULL AND webhook_key = ?1) OR (?2 IS NOT NULL AND access_token = ?2)",
-                params![key, token],
+                 WHERE (?1 IS NOT NULL AND webhook_key = ?1) OR (?2 IS NOT NULL AND access_token = ?2)
+                    OR (?3 IS NOT NULL AND conversation_id = ?3)",
+                params![key, token, conversation],
                 |r| r.get(0),
             )
             .optional()?;
@@ -154,9 +169,9 @@ impl Store {
             )));
         }
         let inserted = db.execute(
-            "INSERT INTO groups (name, platform, webhook_key, access_token, secret, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
-            params![name, group.robot.platform(), key, token, secret, now_ms()],
+            "INSERT INTO groups (name, platform, webhook_key, access_token, secret, conversation_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
+            params![name, group.robot.platform(), key, token, secret, conversation, now_ms()],
         )?;
         if inserted == 0 {
             return Err(StoreError::Invalid(format!(

@@ -115,6 +115,8 @@ const MIGRATIONS: &[&str] = &[
         summary TEXT NOT NULL,
         published_at INTEGER NOT NULL
     );",
+    // 4: DingTalk groups reached by the app robot, by their openConversationId.
+    "ALTER TABLE groups ADD COLUMN conversation_id TEXT;",
 ];
 
 /// The database, shared by the CLI, the admin API and the delivery worker.

@@ -103,7 +103,7 @@ impl Store {
         let mut statement = db.prepare(
             "SELECT o.id, o.group_id, o.part, o.parts, o.title, o.content, o.attempts, o.next_attempt_at,
                     g.id, g.name, g.platform, g.webhook_key, g.access_token, g.secret, g.reminder, g.status,
-                    g.broken_reason, g.last_delivery_at
+                    g.broken_reason, g.last_delivery_at, g.conversation_id
              FROM outbox o JOIN groups g ON g.id = o.group_id
              WHERE o.id IN (SELECT MIN(id) FROM outbox WHERE status = 'queued' GROUP BY group_id)
                AND g.status = 'ok'
