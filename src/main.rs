@@ -84,6 +84,12 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         weeks: i64,
     },
+    /// Copy the database to FILE (safe while `lawbot serve` runs).
+    Backup {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Compare a new version of the regulation text with the current one, clause by clause.
     Regulation {
         #[command(subcommand)]
@@ -255,6 +261,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Regulation { action } => regulation(lexicon, action),
+        Command::Backup { file, config } => {
+            let config = admin_config(config.as_deref())?;
+            lawbot::admin::open_store(&config)?.backup(&file)?;
+            println!("backed up to {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -150,6 +150,23 @@ impl Store {
         self.connection.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Copies the database to `path` page by page (SQLite's online backup): safe while
+    /// `lawbot serve` runs, and the copy is consistent. An existing file at `path` is refused.
+    pub fn backup(&self, path: &Path) -> Result<()> {
+        if path.exists() {
+            return Err(StoreError::Invalid(format!(
+                "{} exists already",
+                path.display()
+            )));
+        }
+        self.lock().backup(
+            rusqlite::MAIN_DB,
+            path,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
+        Ok(())
+    }
+
     /// The schema version the database is at.
     pub fn version(&self) -> Result<i64> {
         Ok(self
@@ -181,6 +198,27 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backup_is_a_complete_database_and_never_overwrites() {
+        let dir = std::env::temp_dir().join(format!("lawbot-backup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir.join("live.db")).unwrap();
+        store
+            .add_group(&NewGroup {
+                name: "甲".into(),
+                robot: Robot::Wecom {
+                    webhook_key: "k".into(),
+                },
+            })
+            .unwrap();
+        let copy = dir.join("copy.db");
+        let _ = std::fs::remove_file(&copy);
+        store.backup(&copy).unwrap();
+        assert_eq!(Store::open(&copy).unwrap().groups().unwrap().len(), 1);
+        assert!(matches!(store.backup(&copy), Err(StoreError::Invalid(_))));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn migrations_apply_once_and_a_newer_database_is_refused() {
