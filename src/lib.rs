@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod engine;
 pub mod eval;
 pub mod lexicon;
+pub mod metrics;
 pub mod numerals;
 pub mod platform;
 pub mod publish;

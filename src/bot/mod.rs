@@ -162,10 +162,12 @@ impl Bot {
         if !self.limiter.allow(message.platform, message.sender, now) {
             return Outcome::Reply(plain(SLOW_DOWN));
         }
+        let started = std::time::Instant::now();
         let engine = self.engine();
         let answer = engine.answer(question);
         self.log(message, question, &answer);
         let text = reply::render(&engine, &answer, self.clock.today());
+        crate::metrics::metrics().question(&answer, started.elapsed());
         Outcome::Reply(Reply {
             markdown: fit(&to_markup(&text, markup), markup),
             answer: Some(answer),

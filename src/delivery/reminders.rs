@@ -122,6 +122,11 @@ impl Reminders {
                 }
             }
         }
+        let queued = done
+            .iter()
+            .filter(|d| matches!(d, Checked::Queued { .. }))
+            .count();
+        crate::metrics::metrics().reminder_run(queued, done.len() - queued);
         Ok(done)
     }
 

@@ -111,6 +111,13 @@ impl Worker {
                 tracing::error!(group = %group.name, %error, "the group's robot was refused; deliveries to it stop")
             }
         }
+        let (result, errcode) = match &outcome {
+            Outcome::Sent => ("sent", None),
+            Outcome::Retry { errcode, .. } => ("retry", *errcode),
+            Outcome::Failed { errcode, .. } => ("failed", *errcode),
+            Outcome::Broken { errcode, .. } => ("broken", *errcode),
+        };
+        crate::metrics::metrics().delivery(group.robot.platform(), result, errcode);
         self.store
             .finish_attempt(attempt, &item, now_ms(), &outcome)
     }

@@ -22,10 +22,12 @@ impl IntoResponse for HttpError {
         match self {
             // Bad input is the sender's problem: say what is wrong, log it quietly.
             HttpError::Unauthorized(reason) => {
+                crate::metrics::metrics().rejected(reason);
                 tracing::debug!(reason, "refused: unauthorized");
                 (StatusCode::UNAUTHORIZED, format!("unauthorized: {reason}")).into_response()
             }
             HttpError::BadRequest(reason) => {
+                crate::metrics::metrics().rejected("bad request");
                 tracing::debug!(%reason, "refused: bad request");
                 (StatusCode::BAD_REQUEST, format!("bad request: {reason}")).into_response()
             }

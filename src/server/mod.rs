@@ -74,6 +74,7 @@ pub fn app(state: AppState) -> Router {
     let config = state.config();
     let mut router = Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
         .route("/api/ask", post(api::ask));
     if let Some(w) = config
         .wecom
