@@ -1,4 +1,4 @@
-//! GET /metrics on the real server: questions by outcome, latency, refusals and the outbox depth.
+//! GET /metrics and request ids on the real server: questions by outcome, latency, refusals, outbox depth.
 
 mod support;
 
@@ -58,5 +58,26 @@ async fn metrics_count_questions_and_refusals() {
         ) >= 1.0
     );
     assert_eq!(value(&text, "lawbot_outbox_depth"), 0.0);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_response_carries_a_request_id() {
+    let server = TestServer::start(&support::http_config("")).await;
+    let fresh = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.headers()["x-request-id"].len(), 24);
+    let given = server
+        .http
+        .get(server.url("/healthz"))
+        .header("x-request-id", "proxy-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "proxy-42");
     server.shutdown().await;
 }

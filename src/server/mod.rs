@@ -69,6 +69,27 @@ impl AppState {
     }
 }
 
+/// Runs each request in a tracing span with a request id (the proxy's `X-Request-Id`, or a new
+/// one), echoed in the response, so that log lines of one request can be found together.
+async fn request_span(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(crate::platform::wecom::message::random_id, str::to_string);
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = next.run(request).instrument(span).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
 /// The router, without a listener, so tests can drive it directly or serve it on port 0.
 pub fn app(state: AppState) -> Router {
     let config = state.config();
@@ -103,6 +124,7 @@ pub fn app(state: AppState) -> Router {
             .route("/admin/broadcasts/{id}", get(admin::broadcast_report));
     }
     router
+        .layer(axum::middleware::from_fn(request_span))
         .layer(DefaultBodyLimit::max(config.server.body_limit))
         .with_state(state)
 }
