@@ -225,10 +225,11 @@ fn holds(term: Term, found: &[Vec<Span>], text: &str) -> bool {
     match term {
         Term::Has(c) => !found[c].is_empty(),
         Term::Lacks(c) => found[c].is_empty(),
-        Term::Near(a, b) => found[a].iter().any(|&(_, a_end)| {
-            found[b]
-                .iter()
-                .any(|&(b_start, _)| b_start >= a_end && gap(text, a_end, b_start) <= NEAR_GAP)
+        // b starts after a ends (within the gap), or inside a word that begins with a (我 / 我妈).
+        Term::Near(a, b) => found[a].iter().any(|&(a_start, a_end)| {
+            found[b].iter().any(|&(b_start, _)| {
+                b_start >= a_start && (b_start <= a_end || gap(text, a_end, b_start) <= NEAR_GAP)
+            })
         }),
     }
 }
