@@ -33,6 +33,18 @@ pub enum Content {
     NotText,
 }
 
+impl Content {
+    /// The text parts of a mixed message (text with pictures), joined; not text if there are none.
+    pub fn from_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Self {
+        let parts: Vec<&str> = parts.into_iter().collect();
+        if parts.is_empty() {
+            Content::NotText
+        } else {
+            Content::Text(parts.join(" "))
+        }
+    }
+}
+
 /// One inbound message. The sender is used for the rate limit only and is never stored.
 #[derive(Debug, Clone)]
 pub struct Incoming<'a> {

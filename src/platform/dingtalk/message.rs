@@ -43,22 +43,15 @@ impl DingtalkMessage {
                     .map(|t| t.content.clone())
                     .unwrap_or_default(),
             ),
-            "richText" => {
-                let text: Vec<&str> = self
-                    .content
+            "richText" => Content::from_parts(
+                self.content
                     .as_ref()
                     .and_then(|c| c.get("richText"))
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
-                    .filter_map(|part| part.get("text").and_then(Value::as_str))
-                    .collect();
-                if text.is_empty() {
-                    Content::NotText
-                } else {
-                    Content::Text(text.join(" "))
-                }
-            }
+                    .filter_map(|part| part.get("text").and_then(Value::as_str)),
+            ),
             "picture" | "audio" | "video" | "file" => Content::NotText,
             _ => return None,
         };

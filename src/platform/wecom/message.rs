@@ -58,20 +58,13 @@ impl WecomMessage {
                     .map(|t| t.content.clone())
                     .unwrap_or_default(),
             ),
-            "mixed" => {
-                let text: Vec<&str> = self
-                    .mixed
+            "mixed" => Content::from_parts(
+                self.mixed
                     .iter()
                     .flat_map(|m| &m.msg_item)
                     .filter(|i| i.msgtype == "text")
-                    .filter_map(|i| i.text.as_ref().map(|t| t.content.as_str()))
-                    .collect();
-                if text.is_empty() {
-                    Content::NotText
-                } else {
-                    Content::Text(text.join(" "))
-                }
-            }
+                    .filter_map(|i| i.text.as_ref().map(|t| t.content.as_str())),
+            ),
             "image" | "voice" | "file" | "video" => Content::NotText,
             _ => return None,
         };
