@@ -208,6 +208,69 @@ pub fn format_ms(ms: i64) -> String {
     }
 }
 
+/// One reminder to come: when (the slot), which week and topic, and the groups that get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpcomingReminder {
+    pub slot: jiff::Timestamp,
+    pub week: crate::remind::WeekKey,
+    pub topic: crate::regulation::ClauseId,
+    pub groups: Vec<String>,
+}
+
+/// The next `weeks` reminders of every group, in time order, and the groups with reminders off.
+/// Without groups, the default schedule's reminders are shown for "(no groups yet)".
+pub fn upcoming_reminders(
+    store: &Store,
+    engine: &crate::engine::Engine,
+    default: crate::remind::ReminderSetting,
+    weeks: usize,
+    from: jiff::Timestamp,
+) -> Result<(Vec<UpcomingReminder>, Vec<String>), StoreError> {
+    use crate::remind::{self, ReminderSetting};
+    let topics = remind::topics(&engine.regulation);
+    let groups = store.groups()?;
+    let mut rows: Vec<UpcomingReminder> = Vec::new();
+    let mut off: Vec<String> = Vec::new();
+    let mut add = |schedule: remind::Schedule, who: String| {
+        for up in remind::preview(&schedule, from, weeks, &topics) {
+            match rows
+                .iter_mut()
+                .find(|r| r.slot == up.slot && r.topic == up.topic)
+            {
+                Some(row) => row.groups.push(who.clone()),
+                None => rows.push(UpcomingReminder {
+                    slot: up.slot,
+                    week: up.week,
+                    topic: up.topic,
+                    groups: vec![who.clone()],
+                }),
+            }
+        }
+    };
+    if let Some(schedule) = default.schedule().filter(|_| groups.is_empty()) {
+        add(schedule, "(no groups yet)".into());
+    }
+    for g in &groups {
+        match reminder_setting(g, default) {
+            ReminderSetting::Off => off.push(g.name.clone()),
+            ReminderSetting::At(schedule) => add(schedule, g.name.clone()),
+        }
+    }
+    rows.sort_by_key(|r| (r.slot, r.topic));
+    Ok((rows, off))
+}
+
+/// A group's own reminder setting, or the default.
+pub fn reminder_setting(
+    group: &Group,
+    default: crate::remind::ReminderSetting,
+) -> crate::remind::ReminderSetting {
+    match group.reminder.as_str() {
+        "default" => default,
+        own => own.parse().unwrap_or(default),
+    }
+}
+
 /// `lawbot remind preview`: the next reminders, when they go out (Shanghai time) and where.
 pub fn remind_preview(
     store: &Store,
@@ -216,59 +279,34 @@ pub fn remind_preview(
     weeks: usize,
     from: jiff::Timestamp,
 ) -> Result<String, StoreError> {
-    use crate::remind::{self, ReminderSetting};
-    let topics = remind::topics(&engine.regulation);
-    let groups = store.groups()?;
-    let mut rows: Vec<(jiff::Timestamp, String, String, String)> = Vec::new();
-    let mut off: Vec<String> = Vec::new();
-    let mut add = |schedule: remind::Schedule, who: String| {
-        for up in remind::preview(&schedule, from, weeks, &topics) {
-            rows.push((
-                up.slot,
-                up.week.to_string(),
-                up.topic.citation(),
-                who.clone(),
-            ));
-        }
-    };
-    if let Some(schedule) = default.schedule().filter(|_| groups.is_empty()) {
-        add(schedule, "(no groups yet)".into());
-    }
-    for g in &groups {
-        let setting = match g.reminder.as_str() {
-            "default" => default,
-            own => own.parse().unwrap_or(default),
-        };
-        match setting {
-            ReminderSetting::Off => off.push(g.name.clone()),
-            ReminderSetting::At(schedule) => add(schedule, g.name.clone()),
-        }
-    }
-    rows.sort();
+    let (rows, off) = upcoming_reminders(store, engine, default, weeks, from)?;
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<9} {:<20} {:<22} groups",
         "week", "time (Shanghai)", "topic"
     );
-    let mut i = 0;
-    while i < rows.len() {
-        let (slot, week, topic, _) = &rows[i];
-        let mut names = Vec::new();
-        while i < rows.len() && rows[i].0 == *slot && rows[i].2 == *topic {
-            names.push(rows[i].3.clone());
-            i += 1;
-        }
-        let time = slot
-            .to_zoned(remind::time_zone())
-            .strftime("%Y-%m-%d %a %H:%M")
-            .to_string();
-        let _ = writeln!(out, "{week:<9} {time:<20} {topic:<22} {}", names.join(", "));
+    for row in &rows {
+        let time = shanghai_time(row.slot);
+        let _ = writeln!(
+            out,
+            "{:<9} {time:<20} {:<22} {}",
+            row.week.to_string(),
+            row.topic.citation(),
+            row.groups.join(", ")
+        );
     }
     if !off.is_empty() {
         let _ = writeln!(out, "reminders off: {}", off.join(", "));
     }
     Ok(out)
+}
+
+/// `2026-11-30 Mon 09:00`, in Shanghai time.
+pub fn shanghai_time(slot: jiff::Timestamp) -> String {
+    slot.to_zoned(crate::remind::time_zone())
+        .strftime("%Y-%m-%d %a %H:%M")
+        .to_string()
 }
 
 /// `lawbot stats`: questions per clause and per week, and recent questions no clause matched.

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod bot;
 pub mod config;
+pub mod console;
 pub mod delivery;
 pub mod engine;
 pub mod eval;

@@ -395,6 +395,9 @@ fn serve(config: &std::path::Path, lexicon: Option<&std::path::Path>) -> Result<
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
+        // Colours for a person at a terminal; plain lines for journald and log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(lawbot::service::run(config, engine, base))?;
@@ -437,15 +440,13 @@ fn regulation(lexicon: Option<&std::path::Path>, action: RegulationAction) -> Re
             );
             let (current, _) = in_effect?;
             let text = read(&new)?;
-            let published = lawbot::publish::publish(
-                &store,
-                &base,
-                &current,
-                &text,
+            let text = lawbot::publish::NewText {
+                text: &text,
                 effective,
                 expires,
-                status.as_deref(),
-            )?;
+                status: status.as_deref(),
+            };
+            let published = lawbot::publish::publish(&store, &base, &current, text)?;
             print!("{}", published.report);
             println!(
                 "published as version {}, in effect from {effective}",

@@ -11,7 +11,7 @@ use crate::admin;
 use crate::bot::Bot;
 use crate::engine::{Engine, METADATA};
 use crate::lexicon::{LexiconError, Source};
-use crate::regulation::{Metadata, diff, render, summary};
+use crate::regulation::{Change, Metadata, diff, render, summary};
 use crate::store::{Store, Version};
 
 /// The file name a published text takes inside its version's lexicon.
@@ -58,17 +58,36 @@ pub struct Published {
     pub report: String,
 }
 
-/// Checks a new text against the lexicon, stores it as a version in effect from `effective`, and
-/// queues a change notice to every group. `current` is the version it is compared with.
-pub fn publish(
-    store: &Store,
-    base: &Source,
-    current: &Engine,
-    text: &str,
-    effective: Date,
-    expires: Option<Date>,
-    status: Option<&str>,
-) -> anyhow::Result<Published> {
+/// A new text checked against the lexicon and compared with the version in effect, not yet stored.
+#[derive(Debug)]
+pub struct Prepared {
+    pub version: Version,
+    pub changes: Vec<Change>,
+    /// The clause-by-clause changes as text.
+    pub report: String,
+    /// The change notice every group will get.
+    pub notice: String,
+}
+
+/// A new text of the regulation and the dates it is to apply between.
+#[derive(Debug, Clone, Copy)]
+pub struct NewText<'a> {
+    pub text: &'a str,
+    pub effective: Date,
+    pub expires: Option<Date>,
+    /// The status it is published with (`试行`); the current one's when `None`.
+    pub status: Option<&'a str>,
+}
+
+/// Checks a new text against the lexicon and compares it with `current`: what publishing it would
+/// store and announce.
+pub fn prepare(base: &Source, current: &Engine, new: NewText) -> anyhow::Result<Prepared> {
+    let NewText {
+        text,
+        effective,
+        expires,
+        status,
+    } = new;
     let status = status.unwrap_or(&current.metadata.status);
     let metadata = metadata_toml(&current.metadata, effective, expires, status);
     let mut version = Version {
@@ -86,7 +105,6 @@ pub fn publish(
     let changes = diff(&current.regulation, &engine.regulation);
     version.summary = summary(&changes);
     let report = render(&changes);
-    let id = store.add_version(&version)?;
     let notice = format!(
         "《{}》（{}）新版本自{}起施行。\n\n{}\n\n{}",
         engine.metadata.title,
@@ -95,7 +113,25 @@ pub fn publish(
         version.summary,
         report.trim_end()
     );
-    let broadcast = match admin::broadcast(store, "规定修订通知", &notice, &[]) {
+    Ok(Prepared {
+        version,
+        changes,
+        report,
+        notice,
+    })
+}
+
+/// Checks a new text against the lexicon, stores it as a version in effect from `effective`, and
+/// queues a change notice to every group. `current` is the version it is compared with.
+pub fn publish(
+    store: &Store,
+    base: &Source,
+    current: &Engine,
+    new: NewText,
+) -> anyhow::Result<Published> {
+    let prepared = prepare(base, current, new)?;
+    let id = store.add_version(&prepared.version)?;
+    let broadcast = match admin::broadcast(store, NOTICE_TITLE, &prepared.notice, &[]) {
         Ok((id, _)) => Some(id),
         Err(crate::store::StoreError::Invalid(_)) => None,
         Err(e) => return Err(e.into()),
@@ -103,9 +139,12 @@ pub fn publish(
     Ok(Published {
         version: id,
         broadcast,
-        report,
+        report: prepared.report,
     })
 }
+
+/// The title of the change notice.
+pub const NOTICE_TITLE: &str = "规定修订通知";
 
 /// The engine in effect on `today`: the latest published version already in effect, else `base_engine`.
 pub fn engine_in_effect(
@@ -179,16 +218,13 @@ mod tests {
         let current = Arc::new(Engine::load(&base).unwrap());
         let text = include_str!("../lexicon/bazhou-2024-draft.txt")
             .replace("馈赠礼品、金钱", "赠送礼金、礼品");
-        let published = publish(
-            &store,
-            &base,
-            &current,
-            &text,
-            date(2026, 12, 1),
-            Some(date(2028, 11, 30)),
-            Some("试行"),
-        )
-        .unwrap();
+        let new = NewText {
+            text: &text,
+            effective: date(2026, 12, 1),
+            expires: Some(date(2028, 11, 30)),
+            status: Some("试行"),
+        };
+        let published = publish(&store, &base, &current, new).unwrap();
         assert!(
             published.report.contains("第十二条第（十八）项"),
             "{}",
@@ -217,16 +253,13 @@ mod tests {
             .filter(|l| !l.starts_with("（二十八）"))
             .map(|l| format!("{l}\n"))
             .collect();
-        let error = publish(
-            &store,
-            &base,
-            &current,
-            &text,
-            date(2026, 12, 1),
-            None,
-            None,
-        )
-        .unwrap_err();
+        let new = NewText {
+            text: &text,
+            effective: date(2026, 12, 1),
+            expires: None,
+            status: None,
+        };
+        let error = publish(&store, &base, &current, new).unwrap_err();
         assert!(format!("{error:#}").contains("12.28"), "{error:#}");
         assert!(store.versions().unwrap().is_empty());
         assert_eq!(store.backlog().unwrap(), 0);

@@ -73,7 +73,7 @@ pub async fn start_with(
         bot = bot.with_question_log(Arc::new(log));
     }
     let bot = Arc::new(bot);
-    let state = AppState::new(bot.clone(), store.clone(), config.clone())?;
+    let state = AppState::new(bot.clone(), store.clone(), config.clone(), base.clone())?;
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;

@@ -1,40 +1,17 @@
 //! Tests the `lawbot` binary end to end: ask (text, JSON, stdin), clause, eval and --lexicon, run from an empty folder.
 
+mod temp;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+use temp::TempDir;
 
 const ITEM_18: &str =
     "利用承办案件司法人员或者其近亲属举办婚丧喜庆事宜等时机，向其馈赠礼品、金钱、有价证券等；";
 const LEXICON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/lexicon");
-
-/// A fresh, empty folder under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path =
-            std::env::temp_dir().join(format!("lawbot-cli-{}-{n}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create a temporary folder");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The binary, run from an empty folder so that nothing can be read from the working directory.
 fn lawbot(dir: &TempDir) -> Command {
@@ -44,7 +21,7 @@ fn lawbot(dir: &TempDir) -> Command {
 }
 
 fn run(args: &[&str]) -> Output {
-    let dir = TempDir::new("run");
+    let dir = TempDir::new("cli-run");
     lawbot(&dir).args(args).output().expect("run lawbot")
 }
 
@@ -148,7 +125,7 @@ fn ask_json_on_an_uncovered_question_has_no_matches() {
 
 #[test]
 fn ask_reads_one_question_per_line_of_stdin() {
-    let dir = TempDir::new("stdin");
+    let dir = TempDir::new("cli-stdin");
     let questions = ["第十二条第十八项是什么", "12.20", "第十条"];
     let input = format!("{}\n{}\n\n{}\n", questions[0], questions[1], questions[2]);
     let mut child = lawbot(&dir)
@@ -319,7 +296,7 @@ fn summary(line: &str) -> Vec<(String, f64)> {
 
 #[test]
 fn eval_ends_with_the_summary_line() {
-    let dir = TempDir::new("eval");
+    let dir = TempDir::new("cli-eval");
     let file = write(&dir, "cases.tsv", CASES);
     let output = lawbot(&dir)
         .args(["eval", &file])
@@ -340,7 +317,7 @@ fn eval_ends_with_the_summary_line() {
 
 #[test]
 fn eval_require_fails_below_the_threshold() {
-    let dir = TempDir::new("require");
+    let dir = TempDir::new("cli-require");
     let file = write(&dir, "cases.tsv", CASES);
     let output = lawbot(&dir)
         .args(["eval", &file, "--require", "top1=101"])
@@ -363,7 +340,7 @@ fn eval_require_fails_below_the_threshold() {
 
 #[test]
 fn eval_names_the_malformed_line() {
-    let dir = TempDir::new("malformed");
+    let dir = TempDir::new("cli-malformed");
     let file = write(
         &dir,
         "bad.tsv",
@@ -393,7 +370,7 @@ fn check_works_from_an_empty_folder() {
 
 #[test]
 fn a_copy_of_the_lexicon_folder_works() {
-    let dir = TempDir::new("lexicon");
+    let dir = TempDir::new("cli-lexicon");
     let copy = dir.path().join("lexicon-copy");
     copy_dir(Path::new(LEXICON), &copy);
     let copy = copy.to_str().unwrap();
@@ -414,7 +391,7 @@ fn a_copy_of_the_lexicon_folder_works() {
 
 #[test]
 fn a_broken_line_in_the_copy_is_named() {
-    let dir = TempDir::new("broken");
+    let dir = TempDir::new("cli-broken");
     let copy = dir.path().join("lexicon-copy");
     copy_dir(Path::new(LEXICON), &copy);
     let rules = copy.join("rules.txt");

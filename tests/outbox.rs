@@ -1,12 +1,13 @@
 //! Tests the outbox end to end against fake group robots: rate limits, order, retries, broken groups, a crash mid-broadcast, and the CLI's reports.
 
+mod temp;
+
 mod fake_robots;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use fake_robots::{Answer, FakeRobots, Limits, Platform, Reply, Request};
@@ -15,6 +16,7 @@ use lawbot::config::Config;
 use lawbot::delivery::{Endpoints, Sender, Worker, WorkerConfig};
 use lawbot::platform::dingtalk::sign::sign;
 use lawbot::store::{Group, GroupStatus, NewGroup, Robot, Store, now_ms};
+use temp::TempDir;
 use tokio::sync::watch;
 
 /// The platforms' 20 messages per robot, in a window short enough for tests.
@@ -37,31 +39,6 @@ fn limits() -> Limits {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
-
-/// A fresh, empty folder under the system's temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path =
-            std::env::temp_dir().join(format!("lawbot-outbox-{}-{n}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create a temporary folder");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Hex digits that look like a real key, different for every seed.
 fn hex(seed: u64, len: usize) -> String {
@@ -1051,7 +1028,7 @@ fn status_until(config: &str, id: &str, limit: Duration, done: impl Fn(&str) -> 
 #[test]
 fn a_serve_killed_mid_broadcast_delivers_to_every_group_once_after_a_restart() {
     install_crypto();
-    let dir = TempDir::new("kill");
+    let dir = TempDir::new("outbox-kill");
     let fake = FakeRobots::start(limits());
     fake.slow_all(Duration::from_millis(40));
     let config = write_config(dir.path(), &fake);
@@ -1169,7 +1146,7 @@ fn a_serve_killed_mid_broadcast_delivers_to_every_group_once_after_a_restart() {
 #[test]
 fn the_cli_reports_every_group_and_never_prints_a_secret() {
     install_crypto();
-    let dir = TempDir::new("report");
+    let dir = TempDir::new("outbox-report");
     let fake = FakeRobots::start(limits());
     let config = write_config(dir.path(), &fake);
     let config = config.to_str().unwrap();

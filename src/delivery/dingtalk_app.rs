@@ -95,13 +95,15 @@ impl AppRobot {
             Ok(token) => token,
             Err(outcome) => return outcome,
         };
-        let title = if title.is_empty() {
-            "律规助手"
-        } else {
-            title
-        };
-        let param =
-            json!({ "title": title, "text": format!("**{title}**\n\n{content}") }).to_string();
+        let text = super::send::shown_markdown(
+            &crate::store::Robot::DingtalkApp {
+                conversation_id: conversation_id.to_string(),
+            },
+            title,
+            content,
+        );
+        let title = super::send::dingtalk_title(title);
+        let param = json!({ "title": title, "text": text }).to_string();
         let body = json!({
             "robotCode": self.credentials.client_id,
             "openConversationId": conversation_id,

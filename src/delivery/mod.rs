@@ -7,21 +7,26 @@ mod split;
 mod worker;
 
 pub use dingtalk_app::AppCredentials;
-pub use reminders::{Checked, Reminders};
-pub use send::{Endpoints, Sender, classify};
+pub use reminders::{Checked, Reminders, TITLE as REMINDER_TITLE};
+pub use send::{Endpoints, Sender, classify, dingtalk_title, shown_markdown};
 pub use split::{part_limit, split};
 pub use worker::{Worker, WorkerConfig};
 
-use crate::store::{Group, Queued};
+use crate::store::{Group, Queued, Robot};
 
 /// The queued form of a message for one group: split for its platform, parts numbered.
 pub fn queued(group: &Group, title: &str, body: &str, dedup_key: Option<String>) -> Queued {
-    // The sender puts the title in bold before every part.
-    let limit = part_limit(&group.robot).saturating_sub(title.len() + 8);
     Queued {
         group_id: group.id,
         title: title.to_string(),
-        parts: split(body, limit),
+        parts: parts_for(&group.robot, title, body),
         dedup_key,
     }
+}
+
+/// The parts a message is sent in to a group on `robot`.
+pub fn parts_for(robot: &Robot, title: &str, body: &str) -> Vec<String> {
+    // The sender puts the title in bold before every part.
+    let limit = part_limit(robot).saturating_sub(title.len() + 8);
+    split(body, limit)
 }

@@ -14,6 +14,9 @@ use crate::store::{Group, Robot, Store};
 /// How often the schedule is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(20);
 
+/// The title reminders are sent under.
+pub const TITLE: &str = "每周一条";
+
 /// What one check did for one group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checked {
@@ -109,7 +112,7 @@ impl Reminders {
                     };
                     let markdown = to_markup(&text, markup(&group));
                     let key = format!("reminder:{}:{week}", group.id);
-                    let message = queued(&group, "每周一条", &markdown, Some(key));
+                    let message = queued(&group, TITLE, &markdown, Some(key));
                     if self
                         .store
                         .record_reminder(group.id, &week.to_string(), Some(&message))?
@@ -131,10 +134,7 @@ impl Reminders {
     }
 
     fn setting(&self, group: &Group) -> ReminderSetting {
-        match group.reminder.as_str() {
-            "default" => self.default,
-            own => own.parse().unwrap_or(self.default),
-        }
+        crate::admin::reminder_setting(group, self.default)
     }
 }
 

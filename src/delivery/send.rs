@@ -32,6 +32,26 @@ const WECOM_THROTTLED: i64 = 45009;
 /// DingTalk: over 20 messages a minute, throttled for ten minutes.
 const DINGTALK_THROTTLED: i64 = 130101;
 
+/// The title DingTalk shows in the chat list and notification (its markdown needs one).
+pub fn dingtalk_title(title: &str) -> &str {
+    if title.is_empty() {
+        "律规助手"
+    } else {
+        title
+    }
+}
+
+/// The markdown a group sees for one part of a message: the title in bold, then the part.
+pub fn shown_markdown(robot: &Robot, title: &str, content: &str) -> String {
+    match robot {
+        Robot::Wecom { .. } if title.is_empty() => content.to_string(),
+        Robot::Wecom { .. } => format!("**{title}**\n{content}"),
+        Robot::Dingtalk { .. } | Robot::DingtalkApp { .. } => {
+            format!("**{}**\n\n{content}", dingtalk_title(title))
+        }
+    }
+}
+
 /// An HTTP client for the group robots.
 pub struct Sender {
     http: reqwest::Client,
@@ -86,11 +106,7 @@ impl Sender {
                     "{}/cgi-bin/webhook/send?key={key}",
                     self.endpoints.wecom.trim_end_matches('/')
                 );
-                let content = if title.is_empty() {
-                    content.to_string()
-                } else {
-                    format!("**{title}**\n{content}")
-                };
+                let content = shown_markdown(&group.robot, title, content);
                 (
                     url,
                     json!({ "msgtype": "markdown", "markdown": { "content": content } }),
@@ -110,12 +126,8 @@ impl Sender {
                     self.endpoints.dingtalk.trim_end_matches('/'),
                     webhook_sign_param(secret, now_ms)
                 );
-                let title = if title.is_empty() {
-                    "律规助手"
-                } else {
-                    title
-                };
-                let text = format!("**{title}**\n\n{content}");
+                let text = shown_markdown(&group.robot, title, content);
+                let title = dingtalk_title(title);
                 (
                     url,
                     json!({ "msgtype": "markdown", "markdown": { "title": title, "text": text } }),

@@ -1,4 +1,4 @@
-//! The HTTP server: platform callbacks, `/api/ask` for integrations, `/healthz`.
+//! The HTTP server: platform callbacks, `/api/ask`, `/healthz`, `/metrics`, the admin API and the console.
 
 mod admin;
 mod api;
@@ -16,6 +16,8 @@ use axum::routing::{get, post};
 
 use crate::bot::Bot;
 use crate::config::Config;
+use crate::console::Console;
+use crate::lexicon::Source;
 use crate::platform::wecom::crypto::WecomCrypto;
 use crate::store::Store;
 
@@ -30,11 +32,19 @@ struct Inner {
     store: Arc<Store>,
     config: Config,
     wecom: Option<WecomCrypto>,
+    /// The web console, when the admin token is set.
+    console: Option<Console>,
 }
 
 impl AppState {
-    /// Checks the platform keys once, at start.
-    pub fn new(bot: Arc<Bot>, store: Arc<Store>, config: Config) -> anyhow::Result<Self> {
+    /// Checks the platform keys once, at start. `base` is the lexicon new versions of the
+    /// regulation are checked against.
+    pub fn new(
+        bot: Arc<Bot>,
+        store: Arc<Store>,
+        config: Config,
+        base: Source,
+    ) -> anyhow::Result<Self> {
         let keys = config
             .wecom
             .as_ref()
@@ -46,12 +56,14 @@ impl AppState {
             ),
             None => None,
         };
+        let console = config.admin.token.is_some().then(|| Console::new(base));
         Ok(AppState {
             inner: Arc::new(Inner {
                 bot,
                 store,
                 config,
                 wecom,
+                console,
             }),
         })
     }
@@ -66,6 +78,10 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub fn console(&self) -> Option<&Console> {
+        self.inner.console.as_ref()
     }
 }
 
@@ -121,7 +137,8 @@ pub fn app(state: AppState) -> Router {
                 axum::routing::delete(admin::remove_group),
             )
             .route("/admin/broadcasts", post(admin::broadcast))
-            .route("/admin/broadcasts/{id}", get(admin::broadcast_report));
+            .route("/admin/broadcasts/{id}", get(admin::broadcast_report))
+            .merge(crate::console::routes());
     }
     router
         .layer(axum::middleware::from_fn(request_span))

@@ -121,53 +121,75 @@ pub(super) fn from_row_at(row: &Row, at: usize) -> rusqlite::Result<Group> {
     })
 }
 
+type Columns<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+/// The name, and the robot as its columns (webhook key, access token, secret, conversation id),
+/// with nothing empty.
+fn checked(group: &NewGroup) -> Result<(&str, Columns<'_>)> {
+    let name = group.name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("a group needs a name".into()));
+    }
+    let columns = match &group.robot {
+        Robot::Wecom { webhook_key } => (Some(webhook_key.as_str()), None, None, None),
+        Robot::Dingtalk {
+            access_token,
+            secret,
+        } => (
+            None,
+            Some(access_token.as_str()),
+            Some(secret.as_str()),
+            None,
+        ),
+        Robot::DingtalkApp { conversation_id } => {
+            (None, None, None, Some(conversation_id.as_str()))
+        }
+    };
+    let (key, token, secret, conversation) = columns;
+    if [key, token, secret, conversation]
+        .iter()
+        .flatten()
+        .any(|v| v.trim().is_empty())
+    {
+        return Err(StoreError::Invalid(
+            "the robot's key, token and secret must not be empty".into(),
+        ));
+    }
+    Ok((name, columns))
+}
+
+/// Refuses a robot another group (other than `except`) is registered with: two groups on one
+/// robot would share its 20-a-minute limit behind the worker's back.
+fn robot_free(db: &rusqlite::Connection, columns: Columns, except: Option<i64>) -> Result<()> {
+    let (key, token, _, conversation) = columns;
+    let same_robot: Option<String> = db
+        .query_row(
+            "SELECT name FROM groups WHERE id IS NOT ?4 AND ((?1 IS NOT NULL AND webhook_key = ?1)
+                OR (?2 IS NOT NULL AND access_token = ?2) OR (?3 IS NOT NULL AND conversation_id = ?3))",
+            params![key, token, conversation, except],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match same_robot {
+        Some(other) => Err(StoreError::Invalid(format!(
+            "this robot is registered already, as group `{other}`"
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl Store {
     /// Registers a group; names are unique and credentials must not be empty.
     pub fn add_group(&self, group: &NewGroup) -> Result<Group> {
-        let name = group.name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Invalid("a group needs a name".into()));
-        }
-        let (key, token, secret, conversation) = match &group.robot {
-            Robot::Wecom { webhook_key } => (Some(webhook_key.as_str()), None, None, None),
-            Robot::Dingtalk {
-                access_token,
-                secret,
-            } => (
-                None,
-                Some(access_token.as_str()),
-                Some(secret.as_str()),
-                None,
-            ),
-            Robot::DingtalkApp { conversation_id } => {
-                (None, None, None, Some(conversation_id.as_str()))
-            }
-        };
-        if [key, token, secret, conversation]
-            .iter()
-            .flatten()
-            .any(|v| v.trim().is_empty())
-        {
-            return Err(StoreError::Invalid(
-                "the robot's key, token and secret must not be empty".into(),
-            ));
-        }
+        let (name, columns) = checked(group)?;
+        let (key, token, secret, conversation) = columns;
         let db = self.lock();
-        let same_robot: Option<String> = db
-            .query_row(
-                "SELECT name FROM groups
-                 WHERE (?1 IS NOT NULL AND webhook_key = ?1) OR (?2 IS NOT NULL AND access_token = ?2)
-                    OR (?3 IS NOT NULL AND conversation_id = ?3)",
-                params![key, token, conversation],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(other) = same_robot {
-            // Two groups on one robot would share its 20-a-minute limit behind the worker's back.
-            return Err(StoreError::Invalid(format!(
-                "this robot is registered already, as group `{other}`"
-            )));
-        }
+        robot_free(&db, (key, token, secret, conversation), None)?;
         let inserted = db.execute(
             "INSERT INTO groups (name, platform, webhook_key, access_token, secret, conversation_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
@@ -238,6 +260,47 @@ impl Store {
         Ok(())
     }
 
+    /// Renames a group or gives it new credentials. New credentials mark it working again: it was
+    /// broken because the platform refused the old ones.
+    pub fn update_group(&self, id: i64, group: &NewGroup) -> Result<Group> {
+        let before = self.group_by_id(id)?;
+        let (name, (key, token, secret, conversation)) = checked(group)?;
+        let db = self.lock();
+        robot_free(&db, (key, token, secret, conversation), Some(id))?;
+        let taken: Option<i64> = db
+            .query_row(
+                "SELECT id FROM groups WHERE name = ?1 AND id != ?2",
+                params![name, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "a group named `{name}` exists already"
+            )));
+        }
+        let new_robot = before.robot != group.robot;
+        db.execute(
+            "UPDATE groups SET name = ?2, platform = ?3, webhook_key = ?4, access_token = ?5,
+                secret = ?6, conversation_id = ?7,
+                status = CASE WHEN ?8 THEN 'ok' ELSE status END,
+                broken_reason = CASE WHEN ?8 THEN NULL ELSE broken_reason END
+             WHERE id = ?1",
+            params![
+                id,
+                name,
+                group.robot.platform(),
+                key,
+                token,
+                secret,
+                conversation,
+                new_robot
+            ],
+        )?;
+        drop(db);
+        self.group_by_id(id)
+    }
+
     /// Marks a group working again (after its credentials were fixed and a test succeeded).
     pub fn mark_ok(&self, id: i64) -> Result<()> {
         self.lock().execute(
@@ -288,6 +351,72 @@ mod tests {
         ));
         assert!(matches!(
             store.remove_group("甲律所"),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn a_group_is_renamed_and_new_credentials_mend_it() {
+        let store = Store::in_memory().unwrap();
+        let a = store.add_group(&wecom("甲律所")).unwrap();
+        store
+            .add_group(&NewGroup {
+                name: "乙律所".into(),
+                robot: Robot::Wecom {
+                    webhook_key: "ffffffffffffffff".into(),
+                },
+            })
+            .unwrap();
+        store
+            .lock()
+            .execute(
+                "UPDATE groups SET status = 'broken', broken_reason = '93000' WHERE id = ?1",
+                [a.id],
+            )
+            .unwrap();
+        // A new name only: still broken.
+        let renamed = NewGroup {
+            name: "甲律师事务所".into(),
+            robot: a.robot.clone(),
+        };
+        let g = store.update_group(a.id, &renamed).unwrap();
+        assert_eq!(
+            (g.name.as_str(), g.status),
+            ("甲律师事务所", GroupStatus::Broken)
+        );
+        // Another group's name or robot is refused, and nothing changes.
+        let taken = NewGroup {
+            name: "乙律所".into(),
+            robot: a.robot.clone(),
+        };
+        assert!(matches!(
+            store.update_group(a.id, &taken),
+            Err(StoreError::Invalid(_))
+        ));
+        let shared = NewGroup {
+            name: "甲律师事务所".into(),
+            robot: Robot::Wecom {
+                webhook_key: "ffffffffffffffff".into(),
+            },
+        };
+        assert!(matches!(
+            store.update_group(a.id, &shared),
+            Err(StoreError::Invalid(_))
+        ));
+        // New credentials: working again.
+        let mended = NewGroup {
+            name: "甲律师事务所".into(),
+            robot: Robot::Dingtalk {
+                access_token: "tok".into(),
+                secret: "SECxyz".into(),
+            },
+        };
+        let g = store.update_group(a.id, &mended).unwrap();
+        assert_eq!(g.status, GroupStatus::Ok);
+        assert_eq!(g.broken_reason, None);
+        assert_eq!(g.robot, mended.robot);
+        assert!(matches!(
+            store.update_group(99, &mended),
             Err(StoreError::NotFound(_))
         ));
     }

@@ -6,8 +6,8 @@ mod questions;
 mod reminders;
 mod versions;
 
-pub use groups::{Group, GroupStatus, NewGroup, Robot};
-pub use outbox::{Delivery, OutboxItem, Outcome, Queued};
+pub use groups::{Group, GroupStatus, NewGroup, Robot, mask};
+pub use outbox::{BroadcastSummary, Delivery, OutboxItem, Outcome, Queued};
 pub use questions::{LoggedQuestion, Stats};
 pub use versions::Version;
 

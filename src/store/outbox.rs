@@ -64,6 +64,19 @@ pub struct Delivery {
     pub sent_at: Option<i64>,
 }
 
+/// A broadcast in the list of recent ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BroadcastSummary {
+    pub id: i64,
+    /// `announcement`, `reminder`, …
+    pub kind: String,
+    pub title: String,
+    pub created_at: i64,
+    /// Groups it went to, and how many of them have every part.
+    pub groups: i64,
+    pub delivered: i64,
+}
+
 impl Store {
     /// Writes a broadcast and one queued message per group in one transaction; returns its id.
     pub fn enqueue_broadcast(
@@ -257,6 +270,29 @@ impl Store {
         )?)
     }
 
+    /// The latest broadcasts, newest first: id, title, when, and groups delivered of all.
+    pub fn recent_broadcasts(&self, limit: usize) -> Result<Vec<BroadcastSummary>> {
+        let db = self.lock();
+        let mut statement = db.prepare(
+            "SELECT b.id, b.kind, b.title, b.created_at,
+                    COUNT(DISTINCT o.group_id),
+                    COUNT(DISTINCT o.group_id) - COUNT(DISTINCT CASE WHEN o.status != 'sent' THEN o.group_id END)
+             FROM broadcasts b LEFT JOIN outbox o ON o.broadcast_id = b.id
+             GROUP BY b.id ORDER BY b.id DESC LIMIT ?1",
+        )?;
+        let rows = statement.query_map([limit as i64], |row| {
+            Ok(BroadcastSummary {
+                id: row.get(0)?,
+                kind: row.get(1)?,
+                title: row.get(2)?,
+                created_at: row.get(3)?,
+                groups: row.get(4)?,
+                delivered: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The delivery report of a broadcast, one line per group.
     pub fn broadcast_report(&self, broadcast: i64) -> Result<Vec<Delivery>> {
         let db = self.lock();
@@ -402,6 +438,40 @@ mod tests {
             ),
             (1, 2, "queued")
         );
+    }
+
+    #[test]
+    fn recent_broadcasts_count_the_groups_with_every_part_sent() {
+        let (store, groups) = store_with(&["a", "b"]);
+        assert!(store.recent_broadcasts(10).unwrap().is_empty());
+        let first = store
+            .enqueue_broadcast("announcement", "一", "x", &[message(&groups[0], &["1"])])
+            .unwrap();
+        let second = store
+            .enqueue_broadcast(
+                "announcement",
+                "二",
+                "x",
+                &[
+                    message(&groups[0], &["1", "2"]),
+                    message(&groups[1], &["1"]),
+                ],
+            )
+            .unwrap();
+        for (item, _) in store.due(now_ms()).unwrap() {
+            let attempt = store.begin_attempt(&item, now_ms()).unwrap();
+            store
+                .finish_attempt(attempt, &item, now_ms(), &Outcome::Sent)
+                .unwrap();
+        }
+        let recent = store.recent_broadcasts(10).unwrap();
+        let summary: Vec<(i64, &str, i64, i64)> = recent
+            .iter()
+            .map(|b| (b.id, b.title.as_str(), b.groups, b.delivered))
+            .collect();
+        // Newest first; in the second, group a waits for its turn (one message at a time per group).
+        assert_eq!(summary, [(second, "二", 2, 1), (first, "一", 1, 1)]);
+        assert_eq!(store.recent_broadcasts(1).unwrap().len(), 1);
     }
 
     #[test]

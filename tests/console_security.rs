@@ -1,0 +1,612 @@
+//! The console's defences over plain HTTP: every console route refuses a request without a live
+//! session, every form one without the session's CSRF token; the login form needs its own nonce
+//! and the right token, a few wrong tokens a minute at most; cookies are HttpOnly and
+//! SameSite=Strict; no secret shows in any page or in the log of a real `lawbot serve`.
+
+mod fake_robots;
+mod support;
+mod temp;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_robots::{FakeRobots, Limits};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use support::TestServer;
+use temp::TempDir;
+
+const TOKEN: &str = "console-security-token-0f3c9a71e2";
+const GROUP: &str = "丙律师事务所";
+const KEY: &str = "c0ffee00-1234-4abc-9def-00112233aabb";
+
+fn config() -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[admin]\ntoken = \"{TOKEN}\"\n[reminders]\ndefault = \"off\"\n\
+         [wecom]\napi_base = \"http://127.0.0.1:9\"\n"
+    )
+}
+
+/// Every route of the console: what a browser reads, and what it posts.
+const PAGES: [&str; 10] = [
+    "/console",
+    "/console/groups",
+    "/console/groups/1",
+    "/console/broadcast",
+    "/console/broadcasts/1",
+    "/console/broadcasts/1/rows",
+    "/console/regulation",
+    "/console/regulation/draft",
+    "/console/reminders",
+    "/console/try",
+];
+const FORMS: [&str; 10] = [
+    "/console/logout",
+    "/console/groups",
+    "/console/groups/1",
+    "/console/groups/1/test",
+    "/console/groups/1/remove",
+    "/console/broadcast",
+    "/console/regulation/upload",
+    "/console/regulation/publish",
+    "/console/reminders/1",
+    "/console/try",
+];
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// The value of a hidden `csrf` field in a page.
+fn csrf_field(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+/// `name=value` of a `Set-Cookie` header named `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// A logged-in session: its cookie and its CSRF token.
+struct Login {
+    cookie: String,
+    csrf: String,
+}
+
+async fn login_form(server: &TestServer) -> (String, String) {
+    let form = client()
+        .get(server.url("/console/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let nonce_cookie = set_cookie(&form, "lawbot_login").expect("the login nonce cookie");
+    let nonce_cookie = nonce_cookie.split(';').next().unwrap().to_string();
+    let page = form.text().await.unwrap();
+    (nonce_cookie, csrf_field(&page))
+}
+
+async fn post_login(server: &TestServer, token: &str) -> reqwest::Response {
+    let (cookie, nonce) = login_form(server).await;
+    client()
+        .post(server.url("/console/login"))
+        .header(COOKIE, cookie)
+        .form(&[("csrf", nonce.as_str()), ("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn login(server: &TestServer) -> Login {
+    let response = post_login(server, TOKEN).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = set_cookie(&response, "lawbot_session").expect("a session cookie");
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let page = client()
+        .get(server.url("/console"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    Login {
+        csrf: csrf_field(&page),
+        cookie,
+    }
+}
+
+async fn add_group_by_api(server: &TestServer) {
+    let created = client()
+        .post(server.url("/admin/groups"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "platform": "wecom", "name": GROUP, "webhook_key": KEY }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+}
+
+async fn group_names(server: &TestServer) -> String {
+    client()
+        .get(server.url("/admin/groups"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_console_route_refuses_requests_without_a_live_session() {
+    let server = TestServer::start(&config()).await;
+    add_group_by_api(&server).await;
+    let http = client();
+    let strangers: [Option<(reqwest::header::HeaderName, String)>; 4] = [
+        None,
+        Some((COOKIE, "lawbot_session=made-up".into())),
+        Some((COOKIE, format!("lawbot_session={TOKEN}"))),
+        Some((reqwest::header::AUTHORIZATION, format!("Bearer {TOKEN}"))),
+    ];
+    let routes = PAGES
+        .iter()
+        .map(|p| (reqwest::Method::GET, *p, StatusCode::SEE_OTHER))
+        .chain(
+            FORMS
+                .iter()
+                .map(|p| (reqwest::Method::POST, *p, StatusCode::UNAUTHORIZED)),
+        );
+    for (method, path, refused) in routes {
+        for who in &strangers {
+            let mut request = http.request(method.clone(), server.url(path)).form(&[
+                ("csrf", "x"),
+                ("name", "x"),
+                ("text", "x"),
+            ]);
+            if let Some((name, value)) = who {
+                request = request.header(name, value);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), refused, "{method} {path} as {who:?}");
+            if method == reqwest::Method::GET {
+                // Pages send the browser to the login page.
+                assert_eq!(response.headers()[LOCATION], "/console/login");
+            }
+            assert!(!response.text().await.unwrap().contains(GROUP));
+        }
+    }
+    assert!(
+        group_names(&server).await.contains(GROUP),
+        "nothing was removed"
+    );
+
+    // The same routes answer a logged-in clerk: the list above is the console's.
+    let clerk = login(&server).await;
+    for page in PAGES {
+        let response = http
+            .get(server.url(page))
+            .header(COOKIE, &clerk.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        // No draft uploaded yet, no broadcast 1: the page says so.
+        let expected = match page {
+            "/console/regulation/draft" => StatusCode::BAD_REQUEST,
+            "/console/broadcasts/1" | "/console/broadcasts/1/rows" => StatusCode::NOT_FOUND,
+            _ => StatusCode::OK,
+        };
+        assert_eq!(status, expected, "GET {page} logged in");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_without_the_sessions_csrf_token_change_nothing() {
+    let server = TestServer::start(&config()).await;
+    add_group_by_api(&server).await;
+    let clerk = login(&server).await;
+    let other = login(&server).await;
+    let http = client();
+    for form in FORMS {
+        for csrf in [None, Some("wrong"), Some(other.csrf.as_str())] {
+            let mut fields = vec![
+                ("name", "丁律师事务所"),
+                ("kind", "wecom"),
+                ("webhook_key", "dddddddd-0000-4000-8000-000000000000"),
+                ("text", "未经授权的群发"),
+                ("group", "1"),
+                ("action", "send"),
+                ("setting", "fri 10:00"),
+                ("question", "法官请吃饭"),
+            ];
+            if let Some(token) = csrf {
+                fields.push(("csrf", token));
+            }
+            let request = http.post(server.url(form)).header(COOKIE, &clerk.cookie);
+            let request = if form == "/console/regulation/upload" {
+                // The upload is multipart, as the browser sends it.
+                let mut parts = reqwest::multipart::Form::new()
+                    .text("file", include_str!("../lexicon/bazhou-2024-draft.txt"));
+                if let Some(token) = csrf {
+                    parts = parts.text("csrf", token.to_string());
+                }
+                request.multipart(parts)
+            } else {
+                request.form(&fields)
+            };
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "POST {form} with csrf {csrf:?}"
+            );
+            assert!(response.text().await.unwrap().contains("安全令牌"));
+        }
+    }
+    let groups = group_names(&server).await;
+    assert!(
+        groups.contains(GROUP) && !groups.contains("丁律师事务所"),
+        "{groups}"
+    );
+    assert!(groups.contains("\"reminder\":\"default\""), "{groups}");
+    let broadcasts = http
+        .get(server.url("/console/broadcast"))
+        .header(COOKIE, &clerk.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        broadcasts.contains("还没有群发记录"),
+        "no broadcast was queued"
+    );
+
+    // With the token, the same form works; and logging out ends the session.
+    let response = http
+        .post(server.url("/console/reminders/1"))
+        .header(COOKIE, &clerk.cookie)
+        .form(&[("csrf", clerk.csrf.as_str()), ("setting", "fri 10:00")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(group_names(&server).await.contains("fri 10:00"));
+    let response = http
+        .post(server.url("/console/logout"))
+        .header(COOKIE, &clerk.cookie)
+        .form(&[("csrf", clerk.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let after = http
+        .get(server.url("/console"))
+        .header(COOKIE, &clerk.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.headers()[LOCATION], "/console/login");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_in_needs_the_forms_nonce_and_the_right_token() {
+    let server = TestServer::start(&config()).await;
+    let http = client();
+    // No nonce cookie (a form posted from elsewhere): refused before the token is looked at.
+    let (_, nonce) = login_form(&server).await;
+    let response = http
+        .post(server.url("/console/login"))
+        .form(&[("csrf", nonce.as_str()), ("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&response, "lawbot_session").is_none());
+
+    // The right token: a session cookie, HttpOnly, SameSite=Strict, for /console only.
+    let response = post_login(&server, TOKEN).await;
+    let cookie = set_cookie(&response, "lawbot_session").expect("a session");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP on loopback: {cookie}"
+    );
+
+    // Behind the TLS proxy the cookie is Secure too.
+    let (nonce_cookie, nonce) = login_form(&server).await;
+    let response = http
+        .post(server.url("/console/login"))
+        .header(COOKIE, nonce_cookie)
+        .header("x-forwarded-proto", "https")
+        .form(&[("csrf", nonce.as_str()), ("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        set_cookie(&response, "lawbot_session")
+            .unwrap()
+            .contains("Secure")
+    );
+
+    // Wrong tokens: refused, and after five in a minute even the right one waits.
+    for _ in 0..5 {
+        let response = post_login(&server, "guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(set_cookie(&response, "lawbot_session").is_none());
+        assert!(response.text().await.unwrap().contains("令牌不正确"));
+    }
+    let response = post_login(&server, TOKEN).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(&response, "lawbot_session").is_none());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn console_pages_forbid_framing_and_foreign_scripts() {
+    let server = TestServer::start(&config()).await;
+    let response = client()
+        .get(server.url("/console/login"))
+        .send()
+        .await
+        .unwrap();
+    let headers = response.headers();
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["cache-control"], "no-store");
+    server.shutdown().await;
+}
+
+/// `lawbot serve` as operators run it, its log (debug level) in a file.
+struct Serve {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    base: String,
+}
+
+impl Serve {
+    fn start(dir: &TempDir, config: &str) -> Serve {
+        let path = dir.join("lawbot.toml");
+        std::fs::write(&path, config).unwrap();
+        let log = dir.join("lawbot.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_lawbot"))
+            .args(["serve", "--config"])
+            .arg(&path)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("lawbot serve starts");
+        let mut serve = Serve {
+            child,
+            log,
+            base: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(&serve.log).unwrap_or_default();
+            if let Some(at) = text.find("lawbot serving addr=") {
+                let addr: String = text[at + 20..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                serve.base = format!("http://{addr}");
+                return serve;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "lawbot serve did not start:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGTERM, then the whole log.
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_appears_in_any_page_or_in_the_log() {
+    let fake = FakeRobots::start(Limits {
+        per_window: 20,
+        window: Duration::from_secs(60),
+        slack: Duration::from_millis(300),
+        dingtalk_throttle: Duration::from_secs(600),
+    });
+    let dingtalk_token = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b";
+    let dingtalk_secret = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
+    let broken_key = "deadbeef-5555-4666-8777-888899990000";
+    fake.wecom(KEY);
+    fake.dingtalk(dingtalk_token, dingtalk_secret);
+    let api_token = "api-token-for-the-log-test-7c1e";
+    let dir = TempDir::new("console-secrets");
+    let serve = Serve::start(
+        &dir,
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[api]\ntoken = \"{api_token}\"\n\
+             [admin]\ntoken = \"{TOKEN}\"\n[storage]\npath = \"{}\"\n[outbox]\npoll_ms = 50\n\
+             [wecom]\napi_base = \"{base}\"\ntoken = \"{}\"\nencoding_aes_key = \"{}\"\n\
+             [dingtalk]\napi_base = \"{base}\"\napp_secret = \"{}\"\n",
+            dir.join("lawbot.db").display(),
+            support::WECOM_TOKEN,
+            support::WECOM_AES_KEY,
+            support::DINGTALK_SECRET,
+            base = fake.base(),
+        ),
+    );
+    let secrets = [
+        TOKEN,
+        KEY,
+        dingtalk_token,
+        dingtalk_secret,
+        broken_key,
+        api_token,
+        support::WECOM_TOKEN,
+        support::WECOM_AES_KEY,
+        support::DINGTALK_SECRET,
+    ];
+    let server_url = |p: &str| serve.url(p);
+    let http = client();
+    // Log in through the forms, as a browser does.
+    let form = http.get(server_url("/console/login")).send().await.unwrap();
+    let nonce_cookie = set_cookie(&form, "lawbot_login").unwrap();
+    let nonce = csrf_field(&form.text().await.unwrap());
+    let response = http
+        .post(server_url("/console/login"))
+        .header(COOKIE, nonce_cookie.split(';').next().unwrap())
+        .form(&[("csrf", nonce.as_str()), ("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookie(&response, "lawbot_session").unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let page = |path: &'static str| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        let url = server_url(path);
+        async move {
+            let response = http.get(url).header(COOKIE, cookie).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "GET {path}: {}",
+                response.status()
+            );
+            response.text().await.unwrap()
+        }
+    };
+    let csrf = csrf_field(&page("/console").await);
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        let csrf = csrf.clone();
+        let url = server_url(&path);
+        async move {
+            let mut fields = fields;
+            fields.push(("csrf", csrf));
+            let response = http
+                .post(url)
+                .header(COOKIE, cookie)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::SEE_OTHER, "POST {path}");
+        }
+    };
+    // The third key is one the platform refuses: its error is logged and shown, the key is not.
+    let robots = [
+        ("甲所", "wecom", vec![("webhook_key", KEY)]),
+        (
+            "乙所",
+            "dingtalk",
+            vec![
+                ("access_token", dingtalk_token),
+                ("secret", dingtalk_secret),
+            ],
+        ),
+        ("丙所", "wecom", vec![("webhook_key", broken_key)]),
+    ];
+    for (name, kind, credentials) in robots {
+        let mut fields = vec![("name", name.to_string()), ("kind", kind.to_string())];
+        fields.extend(credentials.into_iter().map(|(k, v)| (k, v.to_string())));
+        post("/console/groups".into(), fields).await;
+    }
+    for id in 1..=3 {
+        post(format!("/console/groups/{id}/test"), vec![]).await;
+    }
+    // Edit a group without retyping its secret: the secret is kept, not echoed.
+    post(
+        "/console/groups/2".into(),
+        vec![("name", "乙律师事务所".into()), ("kind", "dingtalk".into())],
+    )
+    .await;
+    post(
+        "/console/broadcast".into(),
+        vec![
+            ("text", "培训通知".into()),
+            ("group", "1".into()),
+            ("group", "2".into()),
+            ("group", "3".into()),
+            ("action", "send".into()),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(fake.delivered_to(KEY).len() >= 2 && fake.delivered_to(dingtalk_token).len() >= 2) {
+        assert!(Instant::now() < deadline, "the broadcast was not delivered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut pages = Vec::new();
+    for path in [
+        "/console",
+        "/console/groups",
+        "/console/groups/1",
+        "/console/groups/2",
+        "/console/groups/3",
+        "/console/broadcast",
+        "/console/broadcasts/1",
+        "/console/broadcasts/1/rows",
+        "/console/regulation",
+        "/console/reminders",
+        "/console/try",
+    ] {
+        pages.push((path, page(path).await));
+    }
+    let groups_page = &pages[1].1;
+    assert!(
+        groups_page.contains("乙律师事务所") && groups_page.contains("c0ff…(36)"),
+        "{groups_page}"
+    );
+    for (path, text) in &pages {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{path} shows a secret");
+        }
+    }
+    // The edit kept the DingTalk secret: the edited group still signs its messages.
+    assert_eq!(fake.delivered_to(dingtalk_token).len(), 2);
+    let log = serve.stop();
+    assert!(
+        log.contains("console: group added") && log.contains("request{id="),
+        "{log}"
+    );
+    for secret in secrets {
+        assert!(!log.contains(secret), "the log shows a secret:\n{log}");
+    }
+}
