@@ -357,8 +357,15 @@ async fn a_clerk_runs_the_bot_from_the_console_in_chromium() {
         .await
         .unwrap();
     screenshot(&client, "broadcast-preview").await;
+    // The robot answers slowly: the report opens with the group queued and fills in by itself.
+    fake.slow_robot(KEY, Duration::from_secs(2));
     click(&client, "button[value=send]").await;
     assert!(path(&client).await.starts_with("/console/broadcasts/"));
+    assert!(
+        text(&client, "#report tr[data-status=queued]")
+            .await
+            .contains("排队中")
+    );
     client
         .wait()
         .at_most(WAIT)

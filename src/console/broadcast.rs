@@ -38,7 +38,7 @@ fn compose_form(
                     label.inline {
                         input type="checkbox" name="group" value=(g.id)
                             checked[chosen.is_none_or(|c| c.contains(&g.id))];
-                        (g.name) span.muted { " · " (g.robot.platform()) }
+                        (g.name) span.muted { " · " (platform_name(g.robot.platform())) }
                     }
                 }
             }
@@ -189,12 +189,20 @@ fn status_name(status: &str) -> &str {
     }
 }
 
+fn platform_name(platform: &str) -> &str {
+    match platform {
+        "wecom" => "企业微信",
+        "dingtalk" => "钉钉",
+        other => other,
+    }
+}
+
 fn report_rows(deliveries: &[Delivery]) -> Markup {
     html! {
         @for d in deliveries {
             tr data-status=(d.status) {
                 td { (d.group) }
-                td { (d.platform) }
+                td { (platform_name(&d.platform)) }
                 td { span class={"badge " (d.status)} { (status_name(&d.status)) } }
                 td { (d.parts_sent) " / " (d.parts) }
                 td { (d.attempts) }

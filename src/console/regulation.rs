@@ -24,11 +24,15 @@ fn today() -> Date {
 
 pub async fn page(State(state): State<AppState>, Clerk(clerk): Clerk) -> Page {
     let store = state.store();
-    let builtin = crate::engine::Engine::load(&console(&state)?.base)
+    // The built-in version's dates and status: its metadata file (no need to build its engine).
+    let metadata = console(&state)?
+        .base
+        .get(crate::engine::METADATA)
+        .map_err(|e| ConsoleError::Internal(e.into()))?;
+    let m = crate::regulation::Metadata::parse(metadata)
         .map_err(|e| ConsoleError::Internal(e.into()))?;
     let active = store.active_version(&today().to_string())?.map(|v| v.id);
     let versions = store.versions()?;
-    let m = &builtin.metadata;
     let body = html! {
         div.table-wrap { table id="versions" {
             thead { tr { th { "版本" } th { "状态" } th { "施行日期" } th { "失效日期" } th { "发布时间" } th { "修订摘要" } th { "" } } }
