@@ -3,6 +3,7 @@
 //! and the right token, a few wrong tokens a minute at most; cookies are HttpOnly and
 //! SameSite=Strict; no secret shows in any page or in the log of a real `lawbot serve`.
 
+mod console_http;
 mod fake_robots;
 mod support;
 mod temp;
@@ -10,9 +11,10 @@ mod temp;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use console_http::{Clerk, client, login_form, post_login, set_cookie};
 use fake_robots::{FakeRobots, Limits};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use support::TestServer;
 use temp::TempDir;
 
@@ -52,81 +54,6 @@ const FORMS: [&str; 10] = [
     "/console/reminders/1",
     "/console/try",
 ];
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-/// The value of a hidden `csrf` field in a page.
-fn csrf_field(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    page[at..at + page[at..].find('"').unwrap()].to_string()
-}
-
-/// `name=value` of a `Set-Cookie` header named `name`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_string)
-}
-
-/// A logged-in session: its cookie and its CSRF token.
-struct Login {
-    cookie: String,
-    csrf: String,
-}
-
-async fn login_form(server: &TestServer) -> (String, String) {
-    let form = client()
-        .get(server.url("/console/login"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(form.status(), StatusCode::OK);
-    let nonce_cookie = set_cookie(&form, "lawbot_login").expect("the login nonce cookie");
-    let nonce_cookie = nonce_cookie.split(';').next().unwrap().to_string();
-    let page = form.text().await.unwrap();
-    (nonce_cookie, csrf_field(&page))
-}
-
-async fn post_login(server: &TestServer, token: &str) -> reqwest::Response {
-    let (cookie, nonce) = login_form(server).await;
-    client()
-        .post(server.url("/console/login"))
-        .header(COOKIE, cookie)
-        .form(&[("csrf", nonce.as_str()), ("token", token)])
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn login(server: &TestServer) -> Login {
-    let response = post_login(server, TOKEN).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = set_cookie(&response, "lawbot_session").expect("a session cookie");
-    let cookie = cookie.split(';').next().unwrap().to_string();
-    let page = client()
-        .get(server.url("/console"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    Login {
-        csrf: csrf_field(&page),
-        cookie,
-    }
-}
 
 async fn add_group_by_api(server: &TestServer) {
     let created = client()
@@ -195,22 +122,19 @@ async fn every_console_route_refuses_requests_without_a_live_session() {
     );
 
     // The same routes answer a logged-in clerk: the list above is the console's.
-    let clerk = login(&server).await;
+    let clerk = Clerk::login(&server.base, TOKEN).await;
     for page in PAGES {
-        let response = http
-            .get(server.url(page))
-            .header(COOKIE, &clerk.cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
         // No draft uploaded yet, no broadcast 1: the page says so.
         let expected = match page {
             "/console/regulation/draft" => StatusCode::BAD_REQUEST,
             "/console/broadcasts/1" | "/console/broadcasts/1/rows" => StatusCode::NOT_FOUND,
             _ => StatusCode::OK,
         };
-        assert_eq!(status, expected, "GET {page} logged in");
+        assert_eq!(
+            clerk.get(page).await.status(),
+            expected,
+            "GET {page} logged in"
+        );
     }
     server.shutdown().await;
 }
@@ -219,9 +143,8 @@ async fn every_console_route_refuses_requests_without_a_live_session() {
 async fn forms_without_the_sessions_csrf_token_change_nothing() {
     let server = TestServer::start(&config()).await;
     add_group_by_api(&server).await;
-    let clerk = login(&server).await;
-    let other = login(&server).await;
-    let http = client();
+    let clerk = Clerk::login(&server.base, TOKEN).await;
+    let other = Clerk::login(&server.base, TOKEN).await;
     for form in FORMS {
         for csrf in [None, Some("wrong"), Some(other.csrf.as_str())] {
             let mut fields = vec![
@@ -234,22 +157,18 @@ async fn forms_without_the_sessions_csrf_token_change_nothing() {
                 ("setting", "fri 10:00"),
                 ("question", "法官请吃饭"),
             ];
-            if let Some(token) = csrf {
-                fields.push(("csrf", token));
-            }
-            let request = http.post(server.url(form)).header(COOKIE, &clerk.cookie);
-            let request = if form == "/console/regulation/upload" {
+            fields.extend(csrf.map(|token| ("csrf", token)));
+            let response = if form == "/console/regulation/upload" {
                 // The upload is multipart, as the browser sends it.
                 let mut parts = reqwest::multipart::Form::new()
                     .text("file", include_str!("../lexicon/bazhou-2024-draft.txt"));
                 if let Some(token) = csrf {
                     parts = parts.text("csrf", token.to_string());
                 }
-                request.multipart(parts)
+                clerk.upload(form, parts).await
             } else {
-                request.form(&fields)
+                clerk.post_as_is(form, &fields).await
             };
-            let response = request.send().await.unwrap();
             assert_eq!(
                 response.status(),
                 StatusCode::FORBIDDEN,
@@ -264,45 +183,31 @@ async fn forms_without_the_sessions_csrf_token_change_nothing() {
         "{groups}"
     );
     assert!(groups.contains("\"reminder\":\"default\""), "{groups}");
-    let broadcasts = http
-        .get(server.url("/console/broadcast"))
-        .header(COOKIE, &clerk.cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(
+        clerk.get("/console/regulation/draft").await.status(),
+        StatusCode::BAD_REQUEST,
+        "no text was uploaded"
+    );
     assert!(
-        broadcasts.contains("还没有群发记录"),
+        clerk
+            .page("/console/broadcast")
+            .await
+            .contains("还没有群发记录"),
         "no broadcast was queued"
     );
 
     // With the token, the same form works; and logging out ends the session.
-    let response = http
-        .post(server.url("/console/reminders/1"))
-        .header(COOKIE, &clerk.cookie)
-        .form(&[("csrf", clerk.csrf.as_str()), ("setting", "fri 10:00")])
-        .send()
-        .await
-        .unwrap();
+    let response = clerk
+        .post("/console/reminders/1", &[("setting", "fri 10:00")])
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(group_names(&server).await.contains("fri 10:00"));
-    let response = http
-        .post(server.url("/console/logout"))
-        .header(COOKIE, &clerk.cookie)
-        .form(&[("csrf", clerk.csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = clerk.post("/console/logout", &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let after = http
-        .get(server.url("/console"))
-        .header(COOKIE, &clerk.cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(after.headers()[LOCATION], "/console/login");
+    assert_eq!(
+        clerk.get("/console").await.headers()[LOCATION],
+        "/console/login"
+    );
     server.shutdown().await;
 }
 
@@ -311,7 +216,7 @@ async fn logging_in_needs_the_forms_nonce_and_the_right_token() {
     let server = TestServer::start(&config()).await;
     let http = client();
     // No nonce cookie (a form posted from elsewhere): refused before the token is looked at.
-    let (_, nonce) = login_form(&server).await;
+    let (_, nonce) = login_form(&server.base).await;
     let response = http
         .post(server.url("/console/login"))
         .form(&[("csrf", nonce.as_str()), ("token", TOKEN)])
@@ -322,7 +227,7 @@ async fn logging_in_needs_the_forms_nonce_and_the_right_token() {
     assert!(set_cookie(&response, "lawbot_session").is_none());
 
     // The right token: a session cookie, HttpOnly, SameSite=Strict, for /console only.
-    let response = post_login(&server, TOKEN).await;
+    let response = post_login(&server.base, TOKEN).await;
     let cookie = set_cookie(&response, "lawbot_session").expect("a session");
     for part in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
         assert!(cookie.contains(part), "{cookie}");
@@ -333,7 +238,7 @@ async fn logging_in_needs_the_forms_nonce_and_the_right_token() {
     );
 
     // Behind the TLS proxy the cookie is Secure too.
-    let (nonce_cookie, nonce) = login_form(&server).await;
+    let (nonce_cookie, nonce) = login_form(&server.base).await;
     let response = http
         .post(server.url("/console/login"))
         .header(COOKIE, nonce_cookie)
@@ -350,12 +255,12 @@ async fn logging_in_needs_the_forms_nonce_and_the_right_token() {
 
     // Wrong tokens: refused, and after five in a minute even the right one waits.
     for _ in 0..5 {
-        let response = post_login(&server, "guess").await;
+        let response = post_login(&server.base, "guess").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert!(set_cookie(&response, "lawbot_session").is_none());
         assert!(response.text().await.unwrap().contains("令牌不正确"));
     }
-    let response = post_login(&server, TOKEN).await;
+    let response = post_login(&server.base, TOKEN).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(set_cookie(&response, "lawbot_session").is_none());
     server.shutdown().await;
@@ -421,10 +326,6 @@ impl Serve {
         }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// SIGTERM, then the whole log.
     fn stop(mut self) -> String {
         let _ = Command::new("kill")
@@ -482,89 +383,47 @@ async fn no_secret_appears_in_any_page_or_in_the_log() {
         support::WECOM_AES_KEY,
         support::DINGTALK_SECRET,
     ];
-    let server_url = |p: &str| serve.url(p);
-    let http = client();
     // Log in through the forms, as a browser does.
-    let form = http.get(server_url("/console/login")).send().await.unwrap();
-    let nonce_cookie = set_cookie(&form, "lawbot_login").unwrap();
-    let nonce = csrf_field(&form.text().await.unwrap());
-    let response = http
-        .post(server_url("/console/login"))
-        .header(COOKIE, nonce_cookie.split(';').next().unwrap())
-        .form(&[("csrf", nonce.as_str()), ("token", TOKEN)])
-        .send()
-        .await
-        .unwrap();
-    let cookie = set_cookie(&response, "lawbot_session").unwrap();
-    let cookie = cookie.split(';').next().unwrap().to_string();
-    let page = |path: &'static str| {
-        let http = http.clone();
-        let cookie = cookie.clone();
-        let url = server_url(path);
-        async move {
-            let response = http.get(url).header(COOKIE, cookie).send().await.unwrap();
-            assert!(
-                response.status().is_success(),
-                "GET {path}: {}",
-                response.status()
-            );
-            response.text().await.unwrap()
-        }
-    };
-    let csrf = csrf_field(&page("/console").await);
-    let post = |path: String, fields: Vec<(&'static str, String)>| {
-        let http = http.clone();
-        let cookie = cookie.clone();
-        let csrf = csrf.clone();
-        let url = server_url(&path);
-        async move {
-            let mut fields = fields;
-            fields.push(("csrf", csrf));
-            let response = http
-                .post(url)
-                .header(COOKIE, cookie)
-                .form(&fields)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::SEE_OTHER, "POST {path}");
-        }
+    let clerk = Clerk::login(&serve.base, TOKEN).await;
+    let post = async |path: &str, fields: &[(&str, &str)]| {
+        let response = clerk.post(path, fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "POST {path}");
     };
     // The third key is one the platform refuses: its error is logged and shown, the key is not.
-    let robots = [
-        ("甲所", "wecom", vec![("webhook_key", KEY)]),
-        (
-            "乙所",
-            "dingtalk",
-            vec![
-                ("access_token", dingtalk_token),
-                ("secret", dingtalk_secret),
-            ],
-        ),
-        ("丙所", "wecom", vec![("webhook_key", broken_key)]),
+    let groups: [&[(&str, &str)]; 3] = [
+        &[("name", "甲所"), ("kind", "wecom"), ("webhook_key", KEY)],
+        &[
+            ("name", "乙所"),
+            ("kind", "dingtalk"),
+            ("access_token", dingtalk_token),
+            ("secret", dingtalk_secret),
+        ],
+        &[
+            ("name", "丙所"),
+            ("kind", "wecom"),
+            ("webhook_key", broken_key),
+        ],
     ];
-    for (name, kind, credentials) in robots {
-        let mut fields = vec![("name", name.to_string()), ("kind", kind.to_string())];
-        fields.extend(credentials.into_iter().map(|(k, v)| (k, v.to_string())));
-        post("/console/groups".into(), fields).await;
+    for fields in groups {
+        post("/console/groups", fields).await;
     }
     for id in 1..=3 {
-        post(format!("/console/groups/{id}/test"), vec![]).await;
+        post(&format!("/console/groups/{id}/test"), &[]).await;
     }
     // Edit a group without retyping its secret: the secret is kept, not echoed.
     post(
-        "/console/groups/2".into(),
-        vec![("name", "乙律师事务所".into()), ("kind", "dingtalk".into())],
+        "/console/groups/2",
+        &[("name", "乙律师事务所"), ("kind", "dingtalk")],
     )
     .await;
     post(
-        "/console/broadcast".into(),
-        vec![
-            ("text", "培训通知".into()),
-            ("group", "1".into()),
-            ("group", "2".into()),
-            ("group", "3".into()),
-            ("action", "send".into()),
+        "/console/broadcast",
+        &[
+            ("text", "培训通知"),
+            ("group", "1"),
+            ("group", "2"),
+            ("group", "3"),
+            ("action", "send"),
         ],
     )
     .await;
@@ -587,7 +446,7 @@ async fn no_secret_appears_in_any_page_or_in_the_log() {
         "/console/reminders",
         "/console/try",
     ] {
-        pages.push((path, page(path).await));
+        pages.push((path, clerk.page(path).await));
     }
     let groups_page = &pages[1].1;
     assert!(

@@ -146,28 +146,29 @@ fn robot_fields(
         }
     };
     let value = |field: &str| form.optional(field).or_else(|| old(field));
+    let required = |field: &str, what: &str| {
+        value(field).ok_or_else(|| ConsoleError::Invalid(format!("请填写{what}。")))
+    };
     let (platform, fields) = match kind {
         "wecom" => (
             "wecom",
             RobotFields {
-                webhook_key: value("webhook_key"),
+                webhook_key: Some(required("webhook_key", "企业微信群机器人的 Webhook key")?),
                 ..Default::default()
             },
         ),
         "dingtalk" => (
             "dingtalk",
             RobotFields {
-                access_token: value("access_token"),
-                secret: value("secret"),
+                access_token: Some(required("access_token", "钉钉机器人的 access_token")?),
+                secret: Some(required("secret", "钉钉机器人的加签密钥 secret")?),
                 ..Default::default()
             },
         ),
         "dingtalk_app" => (
             "dingtalk",
             RobotFields {
-                conversation_id: Some(value("conversation_id").ok_or_else(|| {
-                    ConsoleError::Invalid("钉钉应用机器人需要 openConversationId。".into())
-                })?),
+                conversation_id: Some(required("conversation_id", "钉钉群的 openConversationId")?),
                 ..Default::default()
             },
         ),
@@ -177,6 +178,9 @@ fn robot_fields(
 }
 
 fn new_group(form: &Form, before: Option<&Robot>) -> Result<NewGroup, ConsoleError> {
+    if form.get("name").is_empty() {
+        return Err(ConsoleError::Invalid("请填写群名称。".into()));
+    }
     let (platform, fields) = robot_fields(form, before)?;
     Ok(admin::new_group(&platform, form.get("name"), fields)?)
 }

@@ -120,7 +120,7 @@ pub enum ConsoleError {
 impl From<StoreError> for ConsoleError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Invalid(m) => ConsoleError::Invalid(m),
+            StoreError::Invalid(m) => ConsoleError::Invalid(format!("操作未完成：{m}")),
             StoreError::NotFound(m) => ConsoleError::NotFound(m),
             other => ConsoleError::Internal(other.into()),
         }

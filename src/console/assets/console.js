@@ -30,7 +30,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const refresh = async () => {
       try {
         const response = await fetch(report.dataset.rows, { credentials: "same-origin" });
-        if (!response.ok) return;
+        // Logged out meanwhile (sent to the login page): stop rather than show that page here.
+        if (!response.ok || response.redirected) return;
         body.innerHTML = await response.text();
         const rows = body.querySelectorAll("tr");
         const sent = body.querySelectorAll("tr[data-status=sent]").length;
