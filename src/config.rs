@@ -158,6 +158,17 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: u32,
     /// How long a message id is remembered to drop redeliveries, in seconds (at least an hour).
     pub dedup_seconds: u64,
+    /// How `lawbot serve` writes its log to stderr: lines for people, or one JSON object a line.
+    pub log_format: LogFormat,
+}
+
+/// The log's format.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for ServerConfig {
@@ -167,6 +178,7 @@ impl Default for ServerConfig {
             body_limit: 64 * 1024,
             rate_limit_per_minute: 20,
             dedup_seconds: 3600,
+            log_format: LogFormat::Text,
         }
     }
 }

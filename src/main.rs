@@ -390,15 +390,19 @@ fn serve(config: &std::path::Path, lexicon: Option<&std::path::Path>) -> Result<
         lawbot::config::Config::load(config).with_context(|| format!("{}", config.display()))?;
     let base = source(lexicon)?;
     let engine = std::sync::Arc::new(Engine::load(&base).context("the lexicon is broken")?);
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    match config.server.log_format {
+        lawbot::config::LogFormat::Json => logs.json().init(),
         // Colours for a person at a terminal; plain lines for journald and log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        lawbot::config::LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(lawbot::service::run(config, engine, base))?;
     Ok(ExitCode::SUCCESS)

@@ -310,10 +310,14 @@ impl Serve {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let text = std::fs::read_to_string(&serve.log).unwrap_or_default();
-            if let Some(at) = text.find("lawbot serving addr=") {
-                let addr: String = text[at + 20..]
+            // `lawbot serving addr=…` in text logs, `"addr":"…"` in JSON ones.
+            let after = ["lawbot serving addr=", "\"addr\":\""]
+                .iter()
+                .find_map(|marker| text.find(marker).map(|at| &text[at + marker.len()..]));
+            if let Some(after) = after {
+                let addr: String = after
                     .chars()
-                    .take_while(|c| !c.is_whitespace())
+                    .take_while(|c| !c.is_whitespace() && *c != '"')
                     .collect();
                 serve.base = format!("http://{addr}");
                 return serve;
@@ -468,4 +472,40 @@ async fn no_secret_appears_in_any_page_or_in_the_log() {
     for secret in secrets {
         assert!(!log.contains(secret), "the log shows a secret:\n{log}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_carry_the_request_id_and_no_token() {
+    let dir = TempDir::new("console-json-log");
+    let serve = Serve::start(
+        &dir,
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nlog_format = \"json\"\n[admin]\ntoken = \"{TOKEN}\"\n\
+             [storage]\npath = \"{}\"\n",
+            dir.join("lawbot.db").display()
+        ),
+    );
+    let (cookie, nonce) = login_form(&serve.base).await;
+    let response = client()
+        .post(format!("{}/console/login", serve.base))
+        .header(COOKIE, cookie)
+        .header("x-request-id", "req-from-the-proxy-42")
+        .form(&[("csrf", nonce.as_str()), ("token", "a-wrong-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["x-request-id"], "req-from-the-proxy-42");
+    let log = serve.stop();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let refused = events
+        .iter()
+        .find(|e| e["fields"]["message"] == "console: login refused (wrong token)")
+        .unwrap_or_else(|| panic!("no refusal logged:\n{log}"));
+    assert_eq!(refused["span"]["id"], "req-from-the-proxy-42", "{refused}");
+    assert_eq!(refused["span"]["path"], "/console/login");
+    assert!(!log.contains(TOKEN) && !log.contains("a-wrong-token"));
 }
