@@ -130,11 +130,16 @@ fn login_page(headers: &HeaderMap, status: StatusCode, error: Option<&str>) -> R
                 "管理令牌"
                 input type="password" name="token" autocomplete="current-password" required autofocus;
             }
-            button type="submit" { "登录" }
+            button.primary type="submit" { "登录" }
             p.hint { "令牌即配置文件 [admin] token（或环境变量 LAWBOT_ADMIN_TOKEN）的值。" }
         }
     };
-    (status, [(header::SET_COOKIE, cookie)], bare("登录", body)).into_response()
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        bare("登录律规助手控制台", body),
+    )
+        .into_response()
 }
 
 /// Checks the token (in constant time, a few wrong ones a minute at most) and starts a session.
