@@ -378,6 +378,12 @@ async fn a_clerk_runs_the_bot_from_the_console_in_chromium() {
 
     // A changed regulation: the clause-by-clause diff, the notice, then publish it.
     click(&client, "nav a[href='/console/regulation']").await;
+    // The built-in text expired on 2026-05-31: still the one quoted, and marked so.
+    assert!(
+        text(&client, "#versions")
+            .await
+            .contains("使用中 · 已过有效期")
+    );
     screenshot(&client, "regulation").await;
     let file = changed_regulation(dir.path());
     client

@@ -31,8 +31,21 @@ pub async fn page(State(state): State<AppState>, Clerk(clerk): Clerk) -> Page {
         .map_err(|e| ConsoleError::Internal(e.into()))?;
     let m = crate::regulation::Metadata::parse(metadata)
         .map_err(|e| ConsoleError::Internal(e.into()))?;
-    let active = store.active_version(&today().to_string())?.map(|v| v.id);
+    let today = today().to_string();
+    let active = store.active_version(&today)?.map(|v| v.id);
     let versions = store.versions()?;
+    // The version answers come from: "in effect", or, past its expiry date, "expired" (the bot
+    // still quotes it, and says so).
+    let current = |expires: Option<&str>| {
+        html! {
+            @if expires.is_some_and(|e| e < today.as_str()) {
+                span.badge.bad { "使用中 · 已过有效期" }
+            } @else {
+                span.badge.ok { "现行" }
+            }
+        }
+    };
+    let builtin_expires = m.expires.map(|d| d.to_string());
     let body = html! {
         div.table-wrap { table id="versions" {
             thead { tr { th { "版本" } th { "状态" } th { "施行日期" } th { "失效日期" } th { "发布时间" } th { "修订摘要" } th { "" } } }
@@ -40,15 +53,15 @@ pub async fn page(State(state): State<AppState>, Clerk(clerk): Clerk) -> Page {
                 tr {
                     td { "0（内置文本）" } td { (m.status) } td { (m.effective) }
                     td { (m.expires.map_or("—".to_string(), |d| d.to_string())) } td { "—" } td { "随程序发布的文本" }
-                    td { @if active.is_none() { span.badge.ok { "现行" } } }
+                    td { @if active.is_none() { (current(builtin_expires.as_deref())) } }
                 }
                 @for v in versions.iter().rev() {
                     tr {
                         td { (v.id) } td { (v.status) } td { (v.effective) }
                         td { (v.expires.as_deref().unwrap_or("—")) } td { (format_ms(v.published_at)) }
                         td { (v.summary) }
-                        td { @if Some(v.id) == active { span.badge.ok { "现行" } }
-                             @else if v.effective.as_str() > today().to_string().as_str() { span.badge.queued { "待施行" } } }
+                        td { @if Some(v.id) == active { (current(v.expires.as_deref())) }
+                             @else if v.effective.as_str() > today.as_str() { span.badge.queued { "待施行" } } }
                     }
                 }
             }
