@@ -26,9 +26,13 @@ static LIST: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-/// 第十二条最后一项, 12条最后那一项: the last item of an article.
+/// 第十二条最后一项, 12条最后那一项, 负面清单倒数第二项: an item counted from the end of an
+/// article (the negative list when no article is named).
 static LAST_ITEM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"第?\s*({NUM})\s*条\s*(?:的)?\s*最后(?:那)?一项")).unwrap()
+    Regex::new(&format!(
+        r"(?:第?\s*({NUM})\s*条|清单)\s*(?:里|中|上)?\s*(?:的)?\s*(?:最后(?:那)?一[项条]|倒数第\s*({NUM})\s*[项条个])"
+    ))
+    .unwrap()
 });
 /// 12(二十七), 12（27）: the list article and an item in brackets.
 static BRACKETED: LazyLock<Regex> =
@@ -56,7 +60,7 @@ pub fn find(text: &str, regulation: &Regulation) -> Vec<ClauseId> {
     if let Some(list) = list {
         found.list_items(&LIST, text, list);
     }
-    found.last_items(text);
+    found.last_items(text, list);
     found.articles(text);
     found.english_articles(text);
     if let Some(list) = list {
@@ -168,15 +172,25 @@ impl Found<'_> {
         }
     }
 
-    /// 第十二条最后一项: the last item of the article named.
-    fn last_items(&mut self, text: &str) {
+    /// 第十二条最后一项, 负面清单倒数第二项: an item counted from the end of the article named,
+    /// or of the negative list.
+    fn last_items(&mut self, text: &str, list: Option<u16>) {
         for c in LAST_ITEM.captures_iter(text) {
             let whole = c.get(0).expect("group 0 always matches");
-            let article = parse_number(&c[1]).and_then(|n| u16::try_from(n).ok());
-            let last = article
+            let article = match c.get(1) {
+                Some(number) => parse_number(number.as_str()).and_then(|n| u16::try_from(n).ok()),
+                None => list,
+            };
+            let from_end = c
+                .get(2)
+                .map_or(Some(1), |n| parse_number(n.as_str()))
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|&n| n >= 1);
+            let item = article
                 .and_then(|a| self.regulation.get(ClauseId::article(a)))
-                .and_then(|c| c.items.last());
-            if let Some(&id) = last {
+                .zip(from_end)
+                .and_then(|(c, n)| c.items.len().checked_sub(n).map(|i| c.items[i]));
+            if let Some(id) = item {
                 self.add(whole.start(), whole.end(), id);
             }
         }
@@ -249,6 +263,9 @@ mod tests {
             ("12（二十七）", vec!["12.27"]),
             ("第十二条之（八）", vec!["12.8"]),
             ("第12条最后那一项兜底的是啥", vec!["12.28"]),
+            ("负面清单倒数第二项是哪条", vec!["12.27"]),
+            ("第十二条倒数第三项", vec!["12.26"]),
+            ("清单最后一项", vec!["12.28"]),
             ("12(27)是什么", vec!["12.27"]),
             ("负面清单第一条讲啥", vec!["12.1"]),
             ("What does Article 12(14) say?", vec!["12.14"]),
@@ -264,6 +281,7 @@ mod tests {
     fn ignores_numbers_that_are_not_references() {
         for text in [
             "负面清单一共有几项",
+            "负面清单倒数第三十项",
             "这两条有什么区别",
             "借了2.5万",
             "发个888的红包",
