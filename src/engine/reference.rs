@@ -16,6 +16,19 @@ static ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
+/// What follows 三条 when it names Article 3 rather than counting three articles.
+const ASKS_FOR_TEXT: [&str; 10] = [
+    "原文",
+    "是什么",
+    "是啥",
+    "讲的",
+    "讲了",
+    "说的",
+    "内容",
+    "怎么说",
+    "怎么规定",
+    "规定了",
+];
 /// 12.18, 12-18, 12．18.
 static DOTTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\d{1,2})\s*[.\-．－]\s*(\d{1,2})").unwrap());
@@ -114,8 +127,18 @@ impl Found<'_> {
                 .and_then(|m| parse_number(m.as_str()))
                 .and_then(|n| u16::try_from(n).ok());
             let item_marked = c.get(3).is_some() || c.get(4).is_some() || c.get(7).is_some();
-            // A bare Chinese numeral before 条 ("两条", "一条") is a count, not a reference.
-            if c.get(1).is_none() && !digits && !(item.is_some() && item_marked) {
+            // A bare Chinese numeral before 条 ("两条", "一条") is a count, not a reference, unless
+            // it is past any count one would say (十五条) or what follows asks for the text.
+            let rest = &text[whole.end()..];
+            let asks_for_text = ASKS_FOR_TEXT
+                .iter()
+                .any(|cue| rest.trim_start().starts_with(cue));
+            if c.get(1).is_none()
+                && !digits
+                && !(item.is_some() && item_marked)
+                && article < 10
+                && !asks_for_text
+            {
                 continue;
             }
             match item.map(|i| ClauseId::item(article, i)) {
@@ -264,6 +287,8 @@ mod tests {
             ("第十二条之（八）", vec!["12.8"]),
             ("第12条最后那一项兜底的是啥", vec!["12.28"]),
             ("负面清单倒数第二项是哪条", vec!["12.27"]),
+            ("十五条原文", vec!["15"]),
+            ("三条讲的啥", vec!["3"]),
             ("第十二条倒数第三项", vec!["12.26"]),
             ("清单最后一项", vec!["12.28"]),
             ("12(27)是什么", vec!["12.27"]),
