@@ -43,7 +43,7 @@ static LIST: LazyLock<Regex> = LazyLock::new(|| {
 /// article (the negative list when no article is named).
 static LAST_ITEM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?:第?\s*({NUM})\s*条|清单)\s*(?:里|中|上)?\s*(?:的)?\s*(?:最后(?:那)?一[项条]|倒数第\s*({NUM})\s*[项条个])"
+        r"(?:第?\s*({NUM})\s*条|清单)\s*(?:里|中|上)?\s*(?:的)?\s*(?:最后(?:那)?(?:一个|一|个)?(?:兜底的?)?[项条]|倒数第\s*({NUM})\s*[项条个])"
     ))
     .unwrap()
 });
@@ -129,6 +129,11 @@ impl Found<'_> {
             let item_marked = c.get(3).is_some() || c.get(4).is_some() || c.get(7).is_some();
             // A bare Chinese numeral before 条 ("两条", "一条") is a count, not a reference, unless
             // it is past any count one would say (十五条) or what follows asks for the text.
+            // 那一条, 这两条, 每条: a clause pointed at or counted, not numbered.
+            let pointed = text[..whole.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|ch| "那这哪每某几".contains(ch));
             let rest = &text[whole.end()..];
             let asks_for_text = ASKS_FOR_TEXT
                 .iter()
@@ -137,7 +142,7 @@ impl Found<'_> {
                 && !digits
                 && !(item.is_some() && item_marked)
                 && article < 10
-                && !asks_for_text
+                && (!asks_for_text || pointed)
             {
                 continue;
             }
@@ -289,6 +294,7 @@ mod tests {
             ("负面清单倒数第二项是哪条", vec!["12.27"]),
             ("十五条原文", vec!["15"]),
             ("三条讲的啥", vec!["3"]),
+            ("十二条最后那个兜底项", vec!["12.28"]),
             ("第十二条倒数第三项", vec!["12.26"]),
             ("清单最后一项", vec!["12.28"]),
             ("12(27)是什么", vec!["12.27"]),
@@ -308,6 +314,7 @@ mod tests {
             "负面清单一共有几项",
             "负面清单倒数第三十项",
             "这两条有什么区别",
+            "申请回避那一条说的特殊关系",
             "借了2.5万",
             "发个888的红包",
             "第三十条",
