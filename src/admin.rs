@@ -309,18 +309,22 @@ pub fn shanghai_time(slot: jiff::Timestamp) -> String {
         .to_string()
 }
 
+/// The question log of the last `weeks` weeks, counted per ISO week of Shanghai time.
+pub fn question_stats(store: &Store, weeks: i64) -> Result<crate::store::Stats, StoreError> {
+    let since = now_ms() - weeks * 7 * 24 * 3600 * 1000;
+    store.stats(since, |ms| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map_or("-".into(), |t| crate::remind::WeekKey::of(t).to_string())
+    })
+}
+
 /// `lawbot stats`: questions per clause and per week, and recent questions no clause matched.
 pub fn stats_report(
     store: &Store,
     engine: &crate::engine::Engine,
     weeks: i64,
 ) -> Result<String, StoreError> {
-    let since = now_ms() - weeks * 7 * 24 * 3600 * 1000;
-    let week_of = |ms: i64| {
-        jiff::Timestamp::from_millisecond(ms)
-            .map_or("-".into(), |t| crate::remind::WeekKey::of(t).to_string())
-    };
-    let stats = store.stats(since, week_of)?;
+    let stats = question_stats(store, weeks)?;
     let mut out = format!(
         "questions in the last {weeks} weeks: {}\n\nby week:\n",
         stats.total

@@ -20,6 +20,14 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `given` is this secret, compared in constant time.
+    pub fn matches(&self, given: &str) -> bool {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            given.as_bytes(),
+            self.0.as_bytes(),
+        ))
+    }
 }
 
 impl fmt::Debug for Secret {

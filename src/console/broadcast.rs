@@ -6,11 +6,10 @@ use axum::response::{Html, IntoResponse};
 use maud::{Markup, html};
 
 use super::layout::{self, csrf};
-use super::markdown::bubble;
+use super::markdown::{bubble, sample_robots};
 use super::session::Session;
 use super::{Clerk, ConsoleError, Form, Page};
 use crate::admin::{self, format_ms};
-use crate::bot::Platform;
 use crate::delivery::{parts_for, shown_markdown};
 use crate::server::AppState;
 use crate::store::{Delivery, Group, Robot};
@@ -85,47 +84,19 @@ fn kind_name(kind: &str) -> &str {
 
 /// The message as each kind of robot will carry it: parts, sizes and how the group sees them.
 pub fn preview(title: &str, text: &str, groups: &[Group]) -> Markup {
-    let mut robots: Vec<(&str, Robot, Platform, usize)> = vec![
-        (
-            "企业微信",
-            Robot::Wecom {
-                webhook_key: String::new(),
-            },
-            Platform::Wecom,
-            4096,
-        ),
-        (
-            "钉钉自定义机器人",
-            Robot::Dingtalk {
-                access_token: String::new(),
-                secret: String::new(),
-            },
-            Platform::Dingtalk,
-            20_000,
-        ),
-    ];
-    if groups
+    let with_app = groups
         .iter()
-        .any(|g| matches!(g.robot, Robot::DingtalkApp { .. }))
-    {
-        robots.push((
-            "钉钉应用机器人",
-            Robot::DingtalkApp {
-                conversation_id: String::new(),
-            },
-            Platform::Dingtalk,
-            15_000,
-        ));
-    }
+        .any(|g| matches!(g.robot, Robot::DingtalkApp { .. }));
+    let robots = sample_robots(with_app);
     html! {
         section.previews id="preview" {
-            @for (name, robot, platform, limit) in &robots {
-                @let parts = parts_for(robot, title, text);
+            @for sample in &robots {
+                @let parts = parts_for(&sample.robot, title, text);
                 div.preview {
-                    h3 { (name) }
-                    p.muted { "共 " (parts.len()) " 条消息（每条上限 " (limit) " 字节）" }
+                    h3 { (sample.name) }
+                    p.muted { "共 " (parts.len()) " 条消息（每条上限 " (sample.limit) " 字节）" }
                     @for (i, part) in parts.iter().enumerate() {
-                        (bubble(&shown_markdown(robot, title, part), *platform,
+                        (bubble(&shown_markdown(&sample.robot, title, part), sample.platform,
                             &format!("第 {}/{} 条", i + 1, parts.len())))
                     }
                 }

@@ -149,12 +149,7 @@ pub async fn login(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Page {
     let console = console(&state)?;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| super::field(&fields, name);
     let nonce = session::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if nonce.is_empty() || !session::same(field("csrf"), &nonce) {
         crate::metrics::metrics().rejected("console csrf");
@@ -172,7 +167,7 @@ pub async fn login(
         ));
     }
     let token = state.config().admin.token.as_ref();
-    if !token.is_some_and(|t| session::same(field("token"), t.expose())) {
+    if !token.is_some_and(|t| t.matches(field("token"))) {
         console.sessions.record_failure();
         crate::metrics::metrics().rejected("console login");
         tracing::info!("console: login refused (wrong token)");

@@ -4,50 +4,72 @@ use maud::{Markup, PreEscaped, html};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use crate::bot::Platform;
+use crate::store::Robot;
 
 /// The markdown as HTML the way `platform` shows it: WeCom breaks lines at every newline,
 /// DingTalk only where the markdown asks ("  \n"); HTML in the message is shown as text.
 pub fn to_html(markdown: &str, platform: Platform) -> String {
+    // Whether each open link was kept, so that a dropped link's end is dropped too.
+    let mut links: Vec<bool> = Vec::new();
     let events = Parser::new(markdown).filter_map(|event| match event {
         Event::SoftBreak if platform == Platform::Wecom => Some(Event::HardBreak),
         Event::Html(text) | Event::InlineHtml(text) => Some(Event::Text(text)),
         // Links keep their text; only http(s) targets stay links.
-        Event::Start(Tag::Link { dest_url, .. })
-            if !(dest_url.starts_with("https://") || dest_url.starts_with("http://")) =>
-        {
-            None
+        Event::Start(Tag::Link { ref dest_url, .. }) => {
+            let kept = dest_url.starts_with("https://") || dest_url.starts_with("http://");
+            links.push(kept);
+            kept.then_some(event)
         }
+        Event::End(TagEnd::Link) => links.pop().unwrap_or(false).then_some(event),
         Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
         other => Some(other),
     });
     let mut out = String::new();
     pulldown_cmark::html::push_html(&mut out, events);
-    // A dropped link start leaves its end tag alone: close tags of links without an opening.
-    balance_links(&out)
+    out
 }
 
-/// Drops `</a>` tags that have no open `<a`.
-fn balance_links(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut open = 0usize;
-    let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        if rest.starts_with("<a ") {
-            open += 1;
-        } else if rest.starts_with("</a>") {
-            if open == 0 {
-                rest = &rest[4..];
-                continue;
-            }
-            open -= 1;
-        }
-        out.push('<');
-        rest = &rest[1..];
+/// A kind of robot as the previews show it: its name, a robot of that kind (no credentials), how
+/// its platform renders markdown, and the bytes one message may carry.
+pub struct SampleRobot {
+    pub name: &'static str,
+    pub robot: Robot,
+    pub platform: Platform,
+    pub limit: usize,
+}
+
+/// The WeCom group robot and the DingTalk custom robot, and the DingTalk app robot if `with_app`.
+pub fn sample_robots(with_app: bool) -> Vec<SampleRobot> {
+    let mut robots = vec![
+        SampleRobot {
+            name: "企业微信",
+            robot: Robot::Wecom {
+                webhook_key: String::new(),
+            },
+            platform: Platform::Wecom,
+            limit: 4096,
+        },
+        SampleRobot {
+            name: "钉钉自定义机器人",
+            robot: Robot::Dingtalk {
+                access_token: String::new(),
+                secret: String::new(),
+            },
+            platform: Platform::Dingtalk,
+            limit: 20_000,
+        },
+    ];
+    if with_app {
+        robots.push(SampleRobot {
+            name: "钉钉应用机器人",
+            robot: Robot::DingtalkApp {
+                conversation_id: String::new(),
+            },
+            platform: Platform::Dingtalk,
+            limit: 15_000,
+        });
     }
-    out.push_str(rest);
-    out
+    robots
 }
 
 /// A chat bubble with the message, its size in bytes and, if given, its part number.

@@ -193,6 +193,14 @@ impl FromRequestParts<AppState> for Clerk {
     }
 }
 
+/// The first value of `name` in a posted form, as sent; empty if absent.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// A posted form of a logged-in clerk whose CSRF token matched the session's.
 pub struct Form {
     pub clerk: Session,
@@ -202,10 +210,7 @@ pub struct Form {
 impl Form {
     /// The first value of `name`, trimmed; empty if absent.
     pub fn get(&self, name: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.trim())
+        field(&self.fields, name).trim()
     }
 
     /// `name`'s value, or `None` when empty.

@@ -8,7 +8,7 @@ use crate::admin::format_ms;
 use crate::regulation::ClauseId;
 use crate::remind::WeekKey;
 use crate::server::AppState;
-use crate::store::{GroupStatus, now_ms};
+use crate::store::GroupStatus;
 
 /// Weeks the charts cover.
 const WEEKS: i64 = 12;
@@ -17,10 +17,7 @@ pub async fn page(State(state): State<AppState>, Clerk(clerk): Clerk) -> Page {
     let store = state.store();
     let engine = state.bot().engine();
     let now = jiff::Timestamp::now();
-    let since = now_ms() - WEEKS * 7 * 24 * 3600 * 1000;
-    let stats = store.stats(since, |ms| {
-        jiff::Timestamp::from_millisecond(ms).map_or("-".into(), |t| WeekKey::of(t).to_string())
-    })?;
+    let stats = crate::admin::question_stats(store, WEEKS)?;
     // Every week of the period, the quiet ones too.
     let mut weeks: Vec<WeekKey> = vec![WeekKey::of(now)];
     for _ in 1..WEEKS {

@@ -15,13 +15,6 @@ use crate::publish::{self, NOTICE_TITLE, NewText};
 use crate::regulation::{Change, Regulation};
 use crate::server::AppState;
 
-/// Today in China.
-fn today() -> Date {
-    jiff::Timestamp::now()
-        .to_zoned(crate::remind::time_zone())
-        .date()
-}
-
 pub async fn page(State(state): State<AppState>, Clerk(clerk): Clerk) -> Page {
     let store = state.store();
     // The built-in version's dates and status: its metadata file (no need to build its engine).
@@ -31,7 +24,7 @@ pub async fn page(State(state): State<AppState>, Clerk(clerk): Clerk) -> Page {
         .map_err(|e| ConsoleError::Internal(e.into()))?;
     let m = crate::regulation::Metadata::parse(metadata)
         .map_err(|e| ConsoleError::Internal(e.into()))?;
-    let today = today().to_string();
+    let today = state.bot().clock().today().to_string();
     let active = store.active_version(&today)?.map(|v| v.id);
     let versions = store.versions()?;
     // The version answers come from: "in effect", or, past its expiry date, "expired" (the bot
@@ -203,7 +196,12 @@ fn draft_of(clerk: &Session) -> Result<&str, ConsoleError> {
 pub async fn draft(State(state): State<AppState>, Clerk(clerk): Clerk) -> Page {
     let text = draft_of(&clerk)?;
     let current = state.bot().engine();
-    let effective = today().tomorrow().map_err(anyhow::Error::from)?;
+    let effective = state
+        .bot()
+        .clock()
+        .today()
+        .tomorrow()
+        .map_err(anyhow::Error::from)?;
     let new = NewText {
         text,
         effective,
@@ -267,8 +265,12 @@ pub async fn publish(State(state): State<AppState>, form: Form) -> Page {
         .map_err(|e| ConsoleError::Invalid(format!("{e:#}")))?;
     console.sessions.update(&form.clerk.id, |s| s.draft = None);
     // In effect today: answer from it now, not at the next check.
-    let (engine, _) =
-        publish::engine_in_effect(state.store(), &console.base, state.bot().engine(), today())?;
+    let (engine, _) = publish::engine_in_effect(
+        state.store(),
+        &console.base,
+        state.bot().engine(),
+        state.bot().clock().today(),
+    )?;
     state.bot().set_engine(engine);
     tracing::info!(version = published.version, %effective, "console: regulation published");
     let notice = match published.broadcast {

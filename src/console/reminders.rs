@@ -6,15 +6,13 @@ use serde::Deserialize;
 
 use super::groups::reminder_name;
 use super::layout::{self, csrf};
-use super::markdown::bubble;
+use super::markdown::{bubble, sample_robots};
 use super::{Clerk, ConsoleError, Form, Page, done};
 use crate::admin::{reminder_setting, upcoming_reminders};
-use crate::bot::Platform;
 use crate::bot::{Markup as Dialect, to_markup};
 use crate::delivery::{REMINDER_TITLE, shown_markdown};
 use crate::remind::{self, ReminderSetting, WeekKey};
 use crate::server::AppState;
-use crate::store::Robot;
 
 /// Weeks shown ahead.
 const WEEKS: usize = 8;
@@ -121,13 +119,11 @@ pub async fn page(
         @if let Some((week, text)) = &preview {
             h2 id="preview" { (week) " 的提醒预览" }
             div.previews {
-                @for (name, robot, platform) in [
-                    ("企业微信", Robot::Wecom { webhook_key: String::new() }, Platform::Wecom),
-                    ("钉钉", Robot::Dingtalk { access_token: String::new(), secret: String::new() }, Platform::Dingtalk),
-                ] {
+                @for sample in sample_robots(false) {
+                    @let markdown = to_markup(text, Dialect::of(sample.platform));
                     div.preview {
-                        h3 { (name) }
-                        (bubble(&shown_markdown(&robot, REMINDER_TITLE, &to_markup(text, Dialect::of(platform))), platform, name))
+                        h3 { (sample.name) }
+                        (bubble(&shown_markdown(&sample.robot, REMINDER_TITLE, &markdown), sample.platform, sample.name))
                     }
                 }
             }

@@ -78,7 +78,8 @@ impl Reminders {
         let topics = remind::topics(&engine.regulation);
         let mut done = Vec::new();
         for group in self.store.groups()? {
-            let Some(schedule) = self.setting(&group).schedule() else {
+            let Some(schedule) = crate::admin::reminder_setting(&group, self.default).schedule()
+            else {
                 continue;
             };
             let last = self
@@ -131,10 +132,6 @@ impl Reminders {
             .count();
         crate::metrics::metrics().reminder_run(queued, done.len() - queued);
         Ok(done)
-    }
-
-    fn setting(&self, group: &Group) -> ReminderSetting {
-        crate::admin::reminder_setting(group, self.default)
     }
 }
 

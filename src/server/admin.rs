@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
 
 use super::{AppState, HttpError};
 use crate::admin;
@@ -14,18 +13,9 @@ use crate::store::{Group, GroupStatus, StoreError};
 
 /// Every admin route checks the bearer token first, in constant time.
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), HttpError> {
-    let Some(token) = &state.config().admin.token else {
-        return Err(HttpError::Unauthorized("the admin API is off"));
-    };
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(HttpError::Unauthorized("missing bearer token"))?;
-    if bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
-        Ok(())
-    } else {
-        Err(HttpError::Unauthorized("wrong bearer token"))
+    match &state.config().admin.token {
+        Some(token) => super::authorize_bearer(headers, token),
+        None => Err(HttpError::Unauthorized("the admin API is off")),
     }
 }
 

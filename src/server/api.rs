@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
 
 use super::{AppState, HttpError};
 use crate::engine::{Intent, Match};
@@ -52,14 +51,7 @@ pub async fn ask(
     body: Bytes,
 ) -> Result<Json<AskResponse>, HttpError> {
     if let Some(token) = &state.config().api.token {
-        let given = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(HttpError::Unauthorized("missing bearer token"))?;
-        if !bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
-            return Err(HttpError::Unauthorized("wrong bearer token"));
-        }
+        super::authorize_bearer(&headers, token)?;
     }
     let request: AskRequest = serde_json::from_slice(&body)
         .map_err(|e| HttpError::BadRequest(format!("expected {{\"question\": \"…\"}}: {e}")))?;

@@ -85,6 +85,23 @@ impl AppState {
     }
 }
 
+/// Checks a request's `Authorization: Bearer …` header against `token`, in constant time.
+pub fn authorize_bearer(
+    headers: &axum::http::HeaderMap,
+    token: &crate::config::Secret,
+) -> Result<(), HttpError> {
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(HttpError::Unauthorized("missing bearer token"))?;
+    if token.matches(given) {
+        Ok(())
+    } else {
+        Err(HttpError::Unauthorized("wrong bearer token"))
+    }
+}
+
 /// Runs each request in a tracing span with a request id (the proxy's `X-Request-Id`, or a new
 /// one), echoed in the response, so that log lines of one request can be found together.
 async fn request_span(
